@@ -1,0 +1,12 @@
+/**
+ * Custom search attributes the job workflow keeps current, so that jobs can be filtered in Temporal Web and with
+ * `temporal workflow list --query "S3BatchJobStatus='Active'"`. The dev stack registers exactly this list at start.
+ * Sandbox-safe: plain data only.
+ */
+export const JOB_SEARCH_ATTRIBUTES = [
+  { name: 'S3BatchJobStatus', type: 'Keyword' },
+  { name: 'S3BatchOperation', type: 'Keyword' },
+  { name: 'S3BatchPriority', type: 'Int' },
+] as const;
+
+export type JobSearchAttributeName = (typeof JOB_SEARCH_ATTRIBUTES)[number]['name'];
