@@ -1,8 +1,9 @@
 /**
  * Custom search attributes the job workflow keeps current, so that jobs can be filtered in Temporal Web and with
  * `temporal workflow list --query "S3BatchJobStatus='Active'"`. The dev stack registers exactly this list at start.
- * Sandbox-safe: plain data only.
+ * Sandbox-safe.
  */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 export const JOB_SEARCH_ATTRIBUTES = [
   { name: 'S3BatchJobStatus', type: 'Keyword' },
   { name: 'S3BatchOperation', type: 'Keyword' },
@@ -10,3 +11,7 @@ export const JOB_SEARCH_ATTRIBUTES = [
 ] as const;
 
 export type JobSearchAttributeName = (typeof JOB_SEARCH_ATTRIBUTES)[number]['name'];
+
+export const JobStatusKey = defineSearchAttributeKey('S3BatchJobStatus', SearchAttributeType.KEYWORD);
+export const JobOperationKey = defineSearchAttributeKey('S3BatchOperation', SearchAttributeType.KEYWORD);
+export const JobPriorityKey = defineSearchAttributeKey('S3BatchPriority', SearchAttributeType.INT);

@@ -1,0 +1,24 @@
+/**
+ * The activities, built once per worker around its connections (dependency injection: the worker builds the
+ * clients, activities receive them). Workflows type their proxies from this factory's return type.
+ */
+import type { Connections } from './s3-clients';
+import { prepareManifest, type PrepareManifestInput } from './manifest/prepare';
+import { readPage, type ReadPageInput } from './manifest/read-page';
+import { writeReportManifest, writeReportShard, type WriteShardInput } from './report/write-report';
+import { runTask, type RunTaskInput } from './run-task';
+import { validateJob } from './validate-job';
+import type { ReportRef } from '../shared/page-context';
+
+export function createActivities(connections: Connections) {
+  return {
+    validateJob: async (request: unknown) => validateJob(connections, request),
+    prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
+    readPage: (input: ReadPageInput) => readPage(connections, input),
+    runTask: (input: RunTaskInput) => runTask(connections, input),
+    writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
+    writeReportManifest: (input: { jobId: string; report: ReportRef }) => writeReportManifest(connections, input),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

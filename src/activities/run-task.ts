@@ -1,0 +1,46 @@
+/**
+ * The task activity: one operation on one object. S3 errors come back as a failed TaskResult when they are
+ * permanent (the task fails once, with the S3 code and HTTP status for the report) and are thrown when retryable,
+ * so Temporal retries them with backoff; on the last attempt a retryable error also becomes a failed result.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ResolvedOperation } from '../spec/operations';
+import { truncate, type TaskResult } from '../shared/types';
+import { classifyAwsError } from './aws-errors';
+import type { TaskObject } from './operations/operation';
+import { runOperation } from './operations/registry';
+import { UnknownConnectionError, type Connections } from './s3-clients';
+
+export interface RunTaskInput {
+  connection: string;
+  operation: ResolvedOperation;
+  object: TaskObject;
+  /** The retry policy's maximumAttempts: on that attempt, give up with a result instead of throwing. */
+  maxAttempts: number;
+}
+
+export async function runTask(connections: Connections, input: RunTaskInput): Promise<TaskResult> {
+  const ctx = Context.current();
+  try {
+    const s3 = connections.s3(input.connection);
+    const outcome = await runOperation({ s3, connections, signal: ctx.cancellationSignal }, input.object, input.operation);
+    return { status: 'succeeded', httpStatus: outcome.httpStatus ?? 200, message: truncate(outcome.message) };
+  } catch (err) {
+    if (err instanceof UnknownConnectionError) {
+      return { status: 'failed', errorCode: 'UnknownConnection', message: truncate(err.message) };
+    }
+    // Cancelled by the workflow: let Temporal see the cancellation, not a task result.
+    if (ctx.cancellationSignal.aborted) throw err;
+    const c = classifyAwsError(err);
+    const attempt = ctx.info.attempt;
+    if (c.retryable && attempt < input.maxAttempts) {
+      throw ApplicationFailure.retryable(`${c.code}: ${c.message}`, c.code, { httpStatus: c.httpStatus });
+    }
+    return {
+      status: 'failed',
+      errorCode: c.code,
+      httpStatus: c.httpStatus,
+      message: truncate(c.retryable ? `${c.message} (gave up after ${attempt} attempts)` : c.message),
+    };
+  }
+}

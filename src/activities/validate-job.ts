@@ -1,0 +1,22 @@
+/**
+ * The job workflow's first step: validate its input as the client would. A job started from the Temporal CLI
+ * bypasses our client, and a recorded activity result keeps replay deterministic even after the schema changes.
+ * Also checks that every connection the job names exists in this worker's config.
+ */
+import { validateJobSpec, type SpecValidation } from '../spec/job-spec';
+import type { Connections } from './s3-clients';
+
+export function validateJob(connections: Connections, request: unknown): SpecValidation {
+  const result = validateJobSpec(request);
+  if (!result.ok) return result;
+  const { job } = result;
+  const named: [string, string][] = [
+    ['Extensions.Connection', job.connection],
+    ['Extensions.ManifestConnection', job.manifest.connection],
+  ];
+  if (job.report) named.push(['Extensions.ReportConnection', job.report.connection]);
+  const problems = named
+    .filter(([, name]) => !connections.has('s3', name))
+    .map(([path, name]) => ({ path, message: `unknown S3 connection "${name}": the worker config does not define it` }));
+  return problems.length > 0 ? { ok: false, problems } : result;
+}

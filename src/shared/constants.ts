@@ -1,0 +1,17 @@
+/** Names shared by the worker, the client and the stack. Sandbox-safe. */
+
+export const DEFAULT_TASK_QUEUE = 's3-batch';
+export const DEFAULT_NAMESPACE = 's3-batch';
+
+export const JOB_WORKFLOW_TYPE = 'batchJobWorkflow';
+export const PAGE_WORKFLOW_TYPE = 'batchPageWorkflow';
+
+/** A page's workflow id: readable in Temporal Web, and deterministic so a page is started once. */
+export function pageWorkflowId(jobId: string, pageIndex: number): string {
+  return `${jobId}/page-${pageIndex}`;
+}
+
+/** The job ARN in AWS's form; the account and region are placeholders unless the job gave an AccountId. */
+export function jobArn(jobId: string, accountId = '000000000000', region = 'local'): string {
+  return `arn:aws:s3:${region}:${accountId}:job/${jobId}`;
+}

@@ -1,0 +1,55 @@
+/**
+ * Queries, updates and signals of the job and page workflows: one place, sandbox-safe, importable by the client,
+ * the CLI and the HTTP API without pulling in workflow bodies. Wire names are camelCase and must never be renamed
+ * (running jobs would stop understanding them).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JobStatus } from './job-status';
+import type { JobDescriptor, PageProgress } from './types';
+
+// ---- Job workflow: what users and services call ----
+
+/** The DescribeJob `Job` shape. */
+export const describeJobQuery = defineQuery<JobDescriptor>('describeJob');
+
+export interface UpdateJobStatusRequest {
+  RequestedJobStatus: 'Ready' | 'Cancelled';
+  StatusUpdateReason?: string;
+}
+export interface UpdateJobStatusResult {
+  JobId: string;
+  Status: JobStatus;
+  StatusUpdateReason?: string;
+}
+/** S3 Control's UpdateJobStatus: confirm a Suspended job (Ready) or cancel one (Cancelled). */
+export const updateJobStatusUpdate = defineUpdate<UpdateJobStatusResult, [UpdateJobStatusRequest]>('updateJobStatus');
+
+export interface PauseResumeRequest {
+  Reason?: string;
+}
+/** Ours: stop starting tasks and let in-flight ones finish; the job is Paused once none is in flight. */
+export const pauseJobUpdate = defineUpdate<UpdateJobStatusResult, [PauseResumeRequest]>('pauseJob');
+/** Ours: continue a Pausing or Paused job. */
+export const resumeJobUpdate = defineUpdate<UpdateJobStatusResult, [PauseResumeRequest]>('resumeJob');
+
+export interface UpdateJobPriorityRequest {
+  Priority: number;
+}
+export interface UpdateJobPriorityResult {
+  JobId: string;
+  Priority: number;
+}
+export const updateJobPriorityUpdate = defineUpdate<UpdateJobPriorityResult, [UpdateJobPriorityRequest]>(
+  'updateJobPriority'
+);
+
+// ---- Between a job and its pages (internal) ----
+
+/** Page → job: counts for one part of a page; the job adds each (page, part) once. */
+export const pageProgressSignal = defineSignal<[PageProgress]>('pageProgress');
+/** Page → job: the page has stopped starting tasks and none is in flight. */
+export const pagePausedSignal = defineSignal<[{ pageIndex: number }]>('pagePaused');
+
+export type PageMode = 'run' | 'pause' | 'stop';
+/** Job → page: run, pause (finish in-flight tasks, start none) or stop (cancel: finish, write the shard, end). */
+export const pageModeSignal = defineSignal<[{ mode: PageMode }]>('pageMode');

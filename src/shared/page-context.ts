@@ -1,0 +1,39 @@
+/**
+ * What a page workflow needs to know about its job: a JSON-safe subset of the resolved job, passed once per page.
+ * Sandbox-safe.
+ */
+import type { Duration } from '@temporalio/common';
+import type { ResolvedOperation } from '../spec/operations';
+
+export interface ManifestRef {
+  connection: string;
+  bucket: string;
+  key: string;
+  versionId?: string;
+  /** The ETag the job pinned in Preparing: every page reads exactly that version of the manifest. */
+  etag: string;
+  columns: { bucket: number; key: number; versionId: number; count: number };
+}
+
+export interface ReportRef {
+  connection: string;
+  bucket: string;
+  prefix?: string;
+  scope: 'AllTasks' | 'FailedTasksOnly';
+}
+
+export interface PageJobContext {
+  operation: ResolvedOperation;
+  connection: string;
+  manifest: ManifestRef;
+  report?: ReportRef;
+  maxConcurrentTasks: number;
+  maxAttemptsPerTask: number;
+  tasksPerPageRun: number;
+  taskTimeout: Duration;
+}
+
+/** The report's folder for a job: `<prefix>/job-<jobId>` (AWS's layout). */
+export function reportJobFolder(report: ReportRef, jobId: string): string {
+  return report.prefix ? `${report.prefix}/job-${jobId}` : `job-${jobId}`;
+}

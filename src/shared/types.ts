@@ -1,0 +1,117 @@
+/**
+ * Types that cross the workflow/activity boundary. JSON-safe only (records, arrays, strings, numbers): they are
+ * Temporal payloads and continue-as-new state. Sandbox-safe.
+ */
+import type { JobStatus } from './job-status';
+
+/** One manifest row as a task: the object to act on, or why the row could not be read. */
+export interface TaskRow {
+  /** Byte offset of the row in the manifest: unique per row and stable, so it identifies the task. */
+  offset: number;
+  bucket: string;
+  /** The key as it appears in the manifest (URL-encoded). */
+  rawKey: string;
+  /** The decoded key, absent when the row is bad. */
+  key?: string;
+  versionId?: string;
+  /** Set when the row is malformed: the task fails with this message and no S3 call is made. */
+  error?: string;
+}
+
+export type TaskStatus = 'succeeded' | 'failed';
+
+/** A task's outcome, as the report writes it. Messages are truncated to keep history small. */
+export interface TaskResult {
+  status: TaskStatus;
+  /** HTTP status of the S3 call, when there was one (AWS writes 200 for successes). */
+  httpStatus?: number;
+  /** S3 error code (NoSuchKey, AccessDenied, …) or ours (InvalidManifestRow, TaskTimedOut, …). */
+  errorCode?: string;
+  message: string;
+}
+
+/** One row of the completion report (CSV, AWS layout). */
+export interface ReportRow {
+  bucket: string;
+  key: string;
+  versionId: string;
+  result: TaskResult;
+}
+
+/** Failed-task counts by error code. Capped in size by `addFailures`. */
+export type FailureCounts = Record<string, number>;
+
+/** What a page (child workflow) tells its job about a slice of its tasks. Counted once per (page, part). */
+export interface PageProgress {
+  pageIndex: number;
+  part: number;
+  succeeded: number;
+  failed: number;
+  failures: FailureCounts;
+  /** True on the page's last report: the page has finished (or stopped, when the job is cancelled). */
+  done: boolean;
+}
+
+export interface JobProgressSummary {
+  TotalNumberOfTasks?: number;
+  NumberOfTasksSucceeded: number;
+  NumberOfTasksFailed: number;
+  Timers: { ElapsedTimeInActiveSeconds: number };
+}
+
+export interface JobFailure {
+  FailureCode: string;
+  FailureReason: string;
+}
+
+/** The DescribeJob `Job` shape (S3 Control JobDescriptor), plus our fields under `S3Batch`. */
+export interface JobDescriptor {
+  JobId: string;
+  JobArn: string;
+  ConfirmationRequired: boolean;
+  Description?: string;
+  Status: JobStatus;
+  Manifest?: unknown;
+  Operation: unknown;
+  Priority: number;
+  ProgressSummary: JobProgressSummary;
+  StatusUpdateReason?: string;
+  FailureReasons: JobFailure[];
+  Report: unknown;
+  CreationTime: string;
+  TerminationDate?: string;
+  RoleArn?: string;
+  SuspendedDate?: string;
+  SuspendedCause?: string;
+  S3Batch: {
+    /** Failed tasks by error code: a job can be Complete with failures, and this says so plainly. */
+    FailedTasksByErrorCode: FailureCounts;
+    /** One line for humans, e.g. "Complete with 3 failed tasks (NoSuchKey: 3)". */
+    Summary: string;
+    ReportManifestKey?: string;
+    ManifestETag?: string;
+    PagesTotal?: number;
+    PagesDone: number;
+  };
+}
+
+const MAX_FAILURE_CODES = 50;
+
+/** Adds failure counts into `into`, keeping at most 50 distinct codes (the rest count under "Other"). */
+export function addFailures(into: FailureCounts, from: FailureCounts): void {
+  for (const [code, count] of Object.entries(from)) {
+    const key = code in into || Object.keys(into).length < MAX_FAILURE_CODES ? code : 'Other';
+    into[key] = (into[key] ?? 0) + count;
+  }
+}
+
+export function describeFailures(failures: FailureCounts): string {
+  return Object.entries(failures)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, count]) => `${code}: ${count}`)
+    .join(', ');
+}
+
+export function truncate(text: string, max = 512): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

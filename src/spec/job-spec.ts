@@ -1,0 +1,233 @@
+/**
+ * The job spec: S3 Control's CreateJob request, PascalCase, so that a JSON file written for
+ * `aws s3control create-job --cli-input-json` runs unchanged. The one source of truth for the CLI, the HTTP API,
+ * the client library and the workflow input (validated again in the job's first activity).
+ *
+ * What AWS lacks lives under `Extensions`. AccountId and RoleArn are accepted and recorded; they grant nothing here:
+ * the worker's named connections decide what a job can reach, and a job names connections, never endpoints or keys.
+ */
+import { z } from 'zod';
+import { bucketFromArn, objectFromArn } from './arn';
+import { JobOperation, resolveOperation, S3Tag, type ResolvedOperation } from './operations';
+
+const ConnectionName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a connection name (letters, digits, _ . -; at most 64)');
+
+export const ManifestFormat = z.enum(['S3BatchOperations_CSV_20180820', 'S3InventoryReport_CSV_20161130']);
+export const ManifestField = z.enum(['Ignore', 'Bucket', 'Key', 'VersionId']);
+
+export const JobManifest = z
+  .object({
+    Spec: z
+      .object({
+        Format: ManifestFormat,
+        Fields: z.array(ManifestField).min(2).optional(),
+      })
+      .strict(),
+    Location: z
+      .object({
+        ObjectArn: z.string().refine((arn) => objectFromArn(arn) !== undefined, {
+          message: 'expected an S3 object ARN such as arn:aws:s3:::my-bucket/manifest.csv',
+        }),
+        ObjectVersionId: z.string().min(1).max(2000).optional(),
+        // Required by AWS; optional here: when absent, the ETag seen in Preparing pins the manifest version.
+        ETag: z.string().min(1).max(1024).optional(),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((manifest, ctx) => {
+    const fields = manifest.Spec.Fields;
+    if (!fields) return;
+    for (const required of ['Bucket', 'Key'] as const) {
+      if (fields.filter((f) => f === required).length !== 1) {
+        ctx.addIssue({ code: 'custom', path: ['Spec', 'Fields'], message: `must name ${required} exactly once` });
+      }
+    }
+    if (fields.filter((f) => f === 'VersionId').length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['Spec', 'Fields'], message: 'must name VersionId at most once' });
+    }
+  });
+
+export const JobReport = z
+  .object({
+    Enabled: z.boolean(),
+    Bucket: z
+      .string()
+      .refine((arn) => bucketFromArn(arn) !== undefined, { message: 'expected an S3 bucket ARN such as arn:aws:s3:::reports' })
+      .optional(),
+    Format: z.literal('Report_CSV_20180820').optional(),
+    Prefix: z.string().min(1).max(512).optional(),
+    ReportScope: z.enum(['AllTasks', 'FailedTasksOnly']).optional(),
+    ExpectedBucketOwner: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id').optional(),
+  })
+  .strict()
+  .superRefine((report, ctx) => {
+    if (!report.Enabled) return;
+    if (!report.Bucket) ctx.addIssue({ code: 'custom', path: ['Bucket'], message: 'required when Enabled is true' });
+    if (!report.Format) ctx.addIssue({ code: 'custom', path: ['Format'], message: 'required when Enabled is true' });
+  });
+
+/** Our additions to CreateJob. Every field is optional; defaults are chosen for a small worker. */
+export const JobExtensions = z
+  .object({
+    /** Worker-config name of the S3 connection the tasks use. */
+    Connection: ConnectionName.default('default'),
+    /** Connection for reading the manifest; defaults to Connection. */
+    ManifestConnection: ConnectionName.optional(),
+    /** Connection for writing the report; defaults to Connection. */
+    ReportConnection: ConnectionName.optional(),
+    /** Target number of manifest rows per page (one child workflow each). */
+    PageSize: z.number().int().min(1).max(1000).default(250),
+    /** Pages (child workflows) in flight at once. */
+    MaxConcurrentPages: z.number().int().min(1).max(100).default(4),
+    /** Tasks in flight at once within one page. */
+    MaxConcurrentTasksPerPage: z.number().int().min(1).max(500).default(16),
+    /** Attempts per task for retryable errors (throttling, 5xx, timeouts), with exponential backoff. */
+    MaxAttemptsPerTask: z.number().int().min(1).max(100).default(8),
+    /** The job fails when more than FailedRatio of the tasks failed, once at least MinTasks have run (AWS: 1000, 0.5). */
+    FailureThreshold: z
+      .object({
+        MinTasks: z.number().int().min(1).default(1000),
+        FailedRatio: z.number().min(0).max(1).default(0.5),
+      })
+      .strict()
+      .default({ MinTasks: 1000, FailedRatio: 0.5 }),
+    /**
+     * History budgets: a job run continues as new after this many page starts, a page run after this many tasks
+     * (sooner when Temporal suggests it). Small values exercise continue-as-new in tests.
+     */
+    PagesPerRun: z.number().int().min(1).max(1000).default(200),
+    TasksPerPageRun: z.number().int().min(1).max(1000).default(500),
+  })
+  .strict();
+
+export const CreateJobRequest = z
+  .object({
+    AccountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id').optional(),
+    ConfirmationRequired: z.boolean().default(false),
+    Operation: JobOperation,
+    Report: JobReport,
+    ClientRequestToken: z.string().min(1).max(64).optional(),
+    Manifest: JobManifest.optional(),
+    ManifestGenerator: z.unknown().optional(),
+    Description: z.string().min(1).max(256).optional(),
+    Priority: z.number().int().min(0).max(2_147_483_647).default(10),
+    RoleArn: z.string().max(2048).optional(),
+    Tags: z.array(S3Tag).max(50).optional(),
+    Extensions: JobExtensions.default(() => JobExtensions.parse({})),
+  })
+  .strict()
+  .superRefine((job, ctx) => {
+    if (job.ManifestGenerator !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ManifestGenerator'],
+        message: 'generated manifests are not supported by this version of s3-batch yet; give Manifest',
+      });
+    } else if (!job.Manifest) {
+      ctx.addIssue({ code: 'custom', path: ['Manifest'], message: 'required (or ManifestGenerator)' });
+    }
+    if (job.Manifest?.Spec.Format === 'S3InventoryReport_CSV_20161130') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['Manifest', 'Spec', 'Format'],
+        message: 'S3 Inventory manifests are not supported by this version of s3-batch yet; use S3BatchOperations_CSV_20180820',
+      });
+    }
+  });
+
+export type CreateJobInput = z.input<typeof CreateJobRequest>;
+export type CreateJob = z.infer<typeof CreateJobRequest>;
+export type Extensions = z.infer<typeof JobExtensions>;
+
+/** A problem in a job spec: where (dotted path) and what. */
+export interface SpecProblem {
+  path: string;
+  message: string;
+}
+
+/** The job as the engine runs it: ARNs split, defaults applied. JSON-safe, so it can be workflow state. */
+export interface ResolvedJob {
+  /** The request as validated (with defaults), echoed by describeJob. */
+  request: CreateJob;
+  operation: ResolvedOperation;
+  manifest: {
+    bucket: string;
+    key: string;
+    versionId?: string;
+    etag?: string;
+    /** Column positions; -1 when the column is absent. */
+    columns: { bucket: number; key: number; versionId: number; count: number };
+    connection: string;
+  };
+  report?: {
+    bucket: string;
+    prefix?: string;
+    scope: 'AllTasks' | 'FailedTasksOnly';
+    connection: string;
+  };
+  connection: string;
+  extensions: Extensions;
+}
+
+export function formatProblems(problems: SpecProblem[]): string {
+  return problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
+}
+
+function pathOf(path: PropertyKey[]): string {
+  return path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
+}
+
+export type SpecValidation = { ok: true; job: ResolvedJob } | { ok: false; problems: SpecProblem[] };
+
+/** Validates a CreateJob request (any JSON) and resolves it. Never throws for bad input. */
+export function validateJobSpec(input: unknown): SpecValidation {
+  const parsed = CreateJobRequest.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message })) };
+  }
+  return { ok: true, job: resolveJob(parsed.data) };
+}
+
+function manifestColumns(fields: z.infer<typeof ManifestField>[] | undefined): ResolvedJob['manifest']['columns'] {
+  const order = fields ?? ['Bucket', 'Key', 'VersionId'];
+  return {
+    bucket: order.indexOf('Bucket'),
+    key: order.indexOf('Key'),
+    versionId: order.indexOf('VersionId'),
+    // Without Fields, rows have two or three columns (AWS: bucket,key[,versionId]).
+    count: fields ? fields.length : -1,
+  };
+}
+
+function resolveJob(request: CreateJob): ResolvedJob {
+  const ext = request.Extensions;
+  // Both validated by the schema above.
+  const manifest = request.Manifest!;
+  const manifestObject = objectFromArn(manifest.Location.ObjectArn)!;
+  const report = request.Report.Enabled
+    ? {
+        bucket: bucketFromArn(request.Report.Bucket!)!,
+        prefix: request.Report.Prefix?.replace(/\/+$/, ''),
+        scope: request.Report.ReportScope ?? 'AllTasks',
+        connection: ext.ReportConnection ?? ext.Connection,
+      }
+    : undefined;
+  return {
+    request,
+    operation: resolveOperation(request.Operation),
+    manifest: {
+      bucket: manifestObject.bucket,
+      key: manifestObject.key,
+      versionId: manifest.Location.ObjectVersionId,
+      etag: manifest.Location.ETag,
+      columns: manifestColumns(manifest.Spec.Fields),
+      connection: ext.ManifestConnection ?? ext.Connection,
+    },
+    report,
+    connection: ext.Connection,
+    extensions: ext,
+  };
+}

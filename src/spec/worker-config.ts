@@ -1,0 +1,152 @@
+/**
+ * Worker configuration: where Temporal is, and the named S3 and Lambda connections that jobs refer to.
+ * Endpoints and credentials live only here, never in a job spec or workflow history.
+ *
+ * Sources, later ones winning: the JSON file named by S3BATCH_WORKER_CONFIG, then environment variables:
+ *   S3BATCH_TEMPORAL_ADDRESS (127.0.0.1:7233)  S3BATCH_NAMESPACE (s3-batch)  S3BATCH_TASK_QUEUE (s3-batch)
+ *   S3BATCH_S3_ENDPOINT, S3BATCH_S3_REGION, S3BATCH_S3_FORCE_PATH_STYLE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY:
+ *     define (or override) the connection named "default".
+ *   S3BATCH_MAX_CONCURRENT_ACTIVITIES (100)  S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS (40)
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const Credentials = z.union([
+  z
+    .object({
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      sessionToken: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** Names of environment variables holding the keys, so the file itself holds no secret. */
+      accessKeyIdEnv: z.string().min(1),
+      secretAccessKeyEnv: z.string().min(1),
+      sessionTokenEnv: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+
+export const S3Connection = z
+  .object({
+    /** Absent for AWS itself; e.g. http://127.0.0.1:9000 for MinIO. */
+    endpoint: z.url().optional(),
+    region: z.string().min(1).default('us-east-1'),
+    /** S3-compatible stores usually want path-style URLs. */
+    forcePathStyle: z.boolean().default(false),
+    /** Absent: the AWS SDK's default credential chain (env, profile, instance role). */
+    credentials: Credentials.optional(),
+  })
+  .strict();
+
+export const LambdaConnection = z
+  .object({
+    endpoint: z.url().optional(),
+    region: z.string().min(1).default('us-east-1'),
+    credentials: Credentials.optional(),
+  })
+  .strict();
+
+const ConnectionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a connection name');
+
+export const WorkerConfig = z
+  .object({
+    temporal: z
+      .object({
+        address: z.string().min(1).default('127.0.0.1:7233'),
+        namespace: z.string().min(1).default('s3-batch'),
+        taskQueue: z.string().min(1).default('s3-batch'),
+      })
+      .strict()
+      .default({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch' }),
+    s3: z.record(ConnectionName, S3Connection).default({}),
+    lambda: z.record(ConnectionName, LambdaConnection).default({}),
+    worker: z
+      .object({
+        maxConcurrentActivityTaskExecutions: z.number().int().min(1).max(2000).default(100),
+        maxConcurrentWorkflowTaskExecutions: z.number().int().min(2).max(500).default(40),
+        maxCachedWorkflows: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .default({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40 }),
+  })
+  .strict();
+
+export type WorkerConfig = z.infer<typeof WorkerConfig>;
+export type WorkerConfigInput = z.input<typeof WorkerConfig>;
+export type S3ConnectionConfig = z.infer<typeof S3Connection>;
+export type LambdaConnectionConfig = z.infer<typeof LambdaConnection>;
+
+export class WorkerConfigError extends Error {
+  constructor(source: string, problems: string[]) {
+    super(`Invalid worker config (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'WorkerConfigError';
+  }
+}
+
+export function parseWorkerConfig(input: unknown, source = 'worker config'): WorkerConfig {
+  const parsed = WorkerConfig.safeParse(input);
+  if (!parsed.success) {
+    throw new WorkerConfigError(
+      source,
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    );
+  }
+  return parsed.data;
+}
+
+const EnvOverrides = z.object({
+  S3BATCH_WORKER_CONFIG: z.string().min(1).optional(),
+  S3BATCH_TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  S3BATCH_NAMESPACE: z.string().min(1).optional(),
+  S3BATCH_TASK_QUEUE: z.string().min(1).optional(),
+  S3BATCH_S3_ENDPOINT: z.url().optional(),
+  S3BATCH_S3_REGION: z.string().min(1).optional(),
+  S3BATCH_S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3BATCH_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).optional(),
+  S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).optional(),
+});
+
+/** Reads the config file (if named) and applies environment overrides. Throws WorkerConfigError with every problem. */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const envParsed = EnvOverrides.safeParse(env);
+  if (!envParsed.success) {
+    throw new WorkerConfigError(
+      'environment',
+      envParsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+    );
+  }
+  const e = envParsed.data;
+  let raw: Record<string, any> = {};
+  if (e.S3BATCH_WORKER_CONFIG) {
+    try {
+      raw = JSON.parse(readFileSync(e.S3BATCH_WORKER_CONFIG, 'utf8'));
+    } catch (err) {
+      throw new WorkerConfigError(e.S3BATCH_WORKER_CONFIG, [(err as Error).message]);
+    }
+  }
+  const temporal = { ...(raw.temporal ?? {}) };
+  if (e.S3BATCH_TEMPORAL_ADDRESS) temporal.address = e.S3BATCH_TEMPORAL_ADDRESS;
+  if (e.S3BATCH_NAMESPACE) temporal.namespace = e.S3BATCH_NAMESPACE;
+  if (e.S3BATCH_TASK_QUEUE) temporal.taskQueue = e.S3BATCH_TASK_QUEUE;
+  const s3 = { ...(raw.s3 ?? {}) };
+  if (e.S3BATCH_S3_ENDPOINT || e.S3BATCH_S3_REGION || e.S3BATCH_S3_FORCE_PATH_STYLE) {
+    const base = { ...(s3.default ?? {}) };
+    if (e.S3BATCH_S3_ENDPOINT) base.endpoint = e.S3BATCH_S3_ENDPOINT;
+    if (e.S3BATCH_S3_REGION) base.region = e.S3BATCH_S3_REGION;
+    if (e.S3BATCH_S3_FORCE_PATH_STYLE) base.forcePathStyle = ['true', '1'].includes(e.S3BATCH_S3_FORCE_PATH_STYLE);
+    if (!base.credentials && e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY) {
+      base.credentials = { accessKeyIdEnv: 'AWS_ACCESS_KEY_ID', secretAccessKeyEnv: 'AWS_SECRET_ACCESS_KEY' };
+    }
+    s3.default = base;
+  }
+  const worker = { ...(raw.worker ?? {}) };
+  if (e.S3BATCH_MAX_CONCURRENT_ACTIVITIES) worker.maxConcurrentActivityTaskExecutions = e.S3BATCH_MAX_CONCURRENT_ACTIVITIES;
+  if (e.S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS)
+    worker.maxConcurrentWorkflowTaskExecutions = e.S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS;
+  return parseWorkerConfig({ ...raw, temporal, s3, worker }, e.S3BATCH_WORKER_CONFIG ?? 'environment');
+}

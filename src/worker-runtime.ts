@@ -1,0 +1,60 @@
+/**
+ * Builds a worker from a validated WorkerConfig: one set of S3/Lambda clients for the process, the activities
+ * around them, and the workflow code (a prebuilt bundle when given, else bundled from src/workflows).
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { Connections } from './activities/s3-clients';
+import type { WorkerConfig } from './spec/worker-config';
+
+export interface BuiltWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  connections: Connections;
+  /** Shuts the worker down (if running) and closes its connections. */
+  close(): Promise<void>;
+}
+
+export const WORKFLOWS_PATH = require.resolve('./workflows');
+
+export async function createWorker(
+  config: WorkerConfig,
+  options: { workflowBundlePath?: string; identity?: string; overrides?: Partial<WorkerOptions> } = {}
+): Promise<BuiltWorker> {
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connections = new Connections(config);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(connections),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    identity: options.identity,
+    ...options.overrides,
+  });
+  let closed = false;
+  return {
+    worker,
+    connection,
+    connections,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await waitForStop(worker);
+      connections.destroy();
+      await connection.close();
+    },
+  };
+}
+
+async function waitForStop(worker: Worker): Promise<void> {
+  while (!['STOPPED', 'FAILED', 'INITIALIZED'].includes(worker.getState())) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The worker process: `npm run worker` (or `node lib/src/worker.js`). Configured by S3BATCH_WORKER_CONFIG and
+ * environment variables (see src/spec/worker-config.ts); stops cleanly on SIGINT/SIGTERM.
+ */
+import { loadWorkerConfig, WorkerConfigError } from './spec/worker-config';
+import { createWorker } from './worker-runtime';
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig();
+  const built = await createWorker(config, { workflowBundlePath: process.env.S3BATCH_WORKFLOW_BUNDLE });
+  console.log(
+    `s3-batch worker on ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}`
+  );
+  // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
+  await built.worker.run();
+  await built.close();
+}
+
+main().catch((err) => {
+  console.error(err instanceof WorkerConfigError ? err.message : err);
+  process.exit(1);
+});

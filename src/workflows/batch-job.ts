@@ -1,0 +1,455 @@
+/**
+ * batchJobWorkflow: one S3 Batch job. Validates the CreateJob request (in an activity), prepares the manifest,
+ * waits for confirmation when asked, then runs the manifest's pages as a sliding window of child workflows
+ * (batchPageWorkflow), keeps AWS's status machine and counters, and writes the report manifest at the end.
+ *
+ * Invariants (../shared/design/engine.md): each page is started once (pages are numbered and the next number is
+ * carried across continue-as-new); each page part's counts are added once (keyed by page and part); pages are
+ * ABANDONed children that report by signal to this workflow's id, so they outlive a continue-as-new of this run.
+ *
+ * The workflow returns the final DescribeJob descriptor; a job that ends Failed or Cancelled is still a completed
+ * workflow (its status says how the job ended). Only an invalid request fails the workflow itself.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createActivities } from '../activities';
+import type { PreparedManifest } from '../activities/manifest/prepare';
+import { formatProblems, type ResolvedJob } from '../spec/job-spec';
+import { pageWorkflowId } from '../shared/constants';
+import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
+import {
+  describeJobQuery,
+  pageModeSignal,
+  pagePausedSignal,
+  pageProgressSignal,
+  pauseJobUpdate,
+  resumeJobUpdate,
+  updateJobPriorityUpdate,
+  updateJobStatusUpdate,
+  type PageMode,
+} from '../shared/messages';
+import type { PageJobContext } from '../shared/page-context';
+import { JobOperationKey, JobPriorityKey, JobStatusKey } from '../shared/search-attributes';
+import { addFailures, truncate, type FailureCounts, type JobDescriptor, type JobFailure } from '../shared/types';
+import { batchPageWorkflow } from './batch-page';
+import { describeJob, progressLine } from './describe';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const { validateJob } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
+const { prepareManifest } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+const { writeReportManifest } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+/** A page in flight, as the job tracks it. */
+interface PageTrack {
+  /** Parts whose counts have been added. */
+  parts: number[];
+  /** The part that said `done`, once it has. */
+  lastPart?: number;
+  /** The page acknowledged a pause: none of its tasks is in flight. */
+  paused: boolean;
+  /** The mode this page was last told. */
+  mode: PageMode;
+}
+
+/** Everything a job carries from one run to the next. JSON-safe. */
+export interface JobState {
+  job: ResolvedJob;
+  status: JobStatus;
+  priority: number;
+  createdAt: string;
+  statusUpdateReason?: string;
+  suspendedDate?: string;
+  suspendedCause?: string;
+  terminationDate?: string;
+  failureReasons: JobFailure[];
+  prepared?: PreparedManifest;
+  nextPage: number;
+  pages: Record<string, PageTrack>;
+  pagesDone: number;
+  succeeded: number;
+  failed: number;
+  failures: FailureCounts;
+  activeSeconds: number;
+  activeSince?: string;
+  reportManifestKey?: string;
+}
+
+export async function batchJobWorkflow(request: unknown, carried?: JobState): Promise<JobDescriptor> {
+  const info = workflowInfo();
+  const jobId = info.workflowId;
+  // Until the request is validated there is no ResolvedJob; describeJob answers from this stub meanwhile.
+  let state: JobState | undefined = carried;
+  const early: { status: JobStatus; failureReasons: JobFailure[]; stopRequested?: string } = {
+    status: 'New',
+    failureReasons: [],
+  };
+  /** Bumped by every handler, so the main loop wakes when anything changed. */
+  let changes = 0;
+
+  const status = (): JobStatus => state?.status ?? early.status;
+
+  const setStatus = (next: JobStatus, reason?: string) => {
+    const now = new Date().toISOString();
+    if (!state) {
+      early.status = next;
+      upsertSearchAttributes([{ key: JobStatusKey, value: next }]);
+      return;
+    }
+    if (state.status === 'Active' && next !== 'Active' && state.activeSince) {
+      state.activeSeconds += (Date.parse(now) - Date.parse(state.activeSince)) / 1000;
+      state.activeSince = undefined;
+    }
+    if (next === 'Active' && state.status !== 'Active') state.activeSince = now;
+    if (next === 'Suspended') {
+      state.suspendedDate = now;
+      state.suspendedCause = 'ConfirmationRequired: confirm with UpdateJobStatus Ready (or cancel it)';
+    }
+    if (next === 'Complete' || next === 'Cancelled' || next === 'Failed') state.terminationDate = now;
+    if (reason) state.statusUpdateReason = truncate(reason, 256);
+    state.status = next;
+    upsertSearchAttributes([{ key: JobStatusKey, value: next }]);
+    publishProgress();
+  };
+
+  const publishProgress = () => {
+    if (!state) return;
+    setCurrentDetails(progressLine(state));
+    upsertMemo({
+      Description: state.job.request.Description ?? null,
+      Progress: {
+        Status: state.status,
+        TotalNumberOfTasks: state.prepared?.rows ?? null,
+        NumberOfTasksSucceeded: state.succeeded,
+        NumberOfTasksFailed: state.failed,
+      },
+    });
+  };
+
+  const fail = (code: string, reason: string) => {
+    const entry = { FailureCode: truncate(code, 64), FailureReason: truncate(reason, 256) };
+    if (state) state.failureReasons.push(entry);
+    else early.failureReasons.push(entry);
+  };
+
+  /** Cancel or fail: stop starting work; the main loop drains the pages and ends the job. */
+  const stop = (kind: 'Cancelling' | 'Failing', reason: string) => {
+    if (!state) {
+      early.stopRequested = reason;
+      early.status = kind;
+      return;
+    }
+    setStatus(kind, reason);
+  };
+
+  // ---- Queries and updates ----
+
+  setHandler(describeJobQuery, () => describeJob(jobId, request, state, early), {
+    description: 'The DescribeJob shape: status, progress, failures, report location',
+  });
+
+  const validated = (req: ControlRequest) => {
+    const check = checkRequest(status(), req);
+    if (!check.ok) throw new Error(check.reason);
+  };
+  const answer = () => ({ JobId: jobId, Status: status(), StatusUpdateReason: state?.statusUpdateReason });
+
+  setHandler(
+    updateJobStatusUpdate,
+    ({ RequestedJobStatus, StatusUpdateReason }) => {
+      changes++;
+      if (RequestedJobStatus === 'Ready') setStatus('Ready', StatusUpdateReason ?? 'Confirmed by user');
+      else stop('Cancelling', StatusUpdateReason ?? 'Cancelled by user');
+      return answer();
+    },
+    {
+      validator: (req) => {
+        if (req?.RequestedJobStatus !== 'Ready' && req?.RequestedJobStatus !== 'Cancelled') {
+          throw new Error(`RequestedJobStatus must be Ready or Cancelled, got ${JSON.stringify(req?.RequestedJobStatus)}`);
+        }
+        validated(req.RequestedJobStatus);
+      },
+      description: 'UpdateJobStatus: Ready confirms a Suspended job, Cancelled cancels the job',
+    }
+  );
+
+  setHandler(
+    pauseJobUpdate,
+    (req) => {
+      changes++;
+      setStatus(status() === 'Ready' ? 'Paused' : 'Pausing', req?.Reason ?? 'Paused by user');
+      return answer();
+    },
+    { validator: (_req) => validated('Pause'), description: 'Stop starting tasks; Paused once none is in flight' }
+  );
+
+  setHandler(
+    resumeJobUpdate,
+    (req) => {
+      changes++;
+      for (const track of Object.values(state?.pages ?? {})) track.paused = false;
+      setStatus('Active', req?.Reason ?? 'Resumed by user');
+      return answer();
+    },
+    { validator: (_req) => validated('Resume'), description: 'Continue a Pausing or Paused job' }
+  );
+
+  setHandler(
+    updateJobPriorityUpdate,
+    ({ Priority }) => {
+      changes++;
+      if (state) state.priority = Priority;
+      upsertSearchAttributes([{ key: JobPriorityKey, value: Priority }]);
+      return { JobId: jobId, Priority };
+    },
+    {
+      validator: (req) => {
+        const p = req?.Priority;
+        if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 2_147_483_647) {
+          throw new Error(`Priority must be an integer from 0 to 2147483647, got ${JSON.stringify(p)}`);
+        }
+        validated('UpdatePriority');
+      },
+      description: 'UpdateJobPriority',
+    }
+  );
+
+  // ---- Signals from pages ----
+
+  setHandler(pageProgressSignal, (progress) => {
+    changes++;
+    if (!state) return;
+    const track = state.pages[String(progress.pageIndex)];
+    // Unknown page: already finished and counted, so this is a duplicate.
+    if (!track || track.parts.includes(progress.part)) return;
+    track.parts.push(progress.part);
+    state.succeeded += progress.succeeded;
+    state.failed += progress.failed;
+    addFailures(state.failures, progress.failures);
+    if (progress.done) track.lastPart = progress.part;
+    if (track.lastPart !== undefined && track.parts.length === track.lastPart + 1) {
+      delete state.pages[String(progress.pageIndex)];
+      state.pagesDone++;
+    }
+    checkFailureThreshold();
+    publishProgress();
+  });
+
+  setHandler(pagePausedSignal, ({ pageIndex }) => {
+    changes++;
+    const track = state?.pages[String(pageIndex)];
+    if (track && track.mode === 'pause') track.paused = true;
+  });
+
+  const checkFailureThreshold = () => {
+    if (!state || !['Active', 'Pausing', 'Paused'].includes(state.status)) return;
+    const { MinTasks, FailedRatio } = state.job.extensions.FailureThreshold;
+    const ran = state.succeeded + state.failed;
+    if (ran >= MinTasks && state.failed / ran > FailedRatio) {
+      const reason = `${state.failed} of ${ran} tasks failed, more than ${FailedRatio * 100}% (threshold applies from ${MinTasks} tasks)`;
+      fail('TaskFailureThresholdExceeded', reason);
+      stop('Failing', reason);
+    }
+  };
+
+  // A Temporal cancellation (`temporal workflow cancel`, Web UI) is a user's Cancel: drain, report, end Cancelled.
+  CancellationScope.current().cancelRequested.catch(() => {
+    changes++;
+    if (checkRequest(status(), 'Cancelled').ok) stop('Cancelling', 'Cancelled through Temporal');
+  });
+
+  return CancellationScope.nonCancellable(async () => {
+    if (!state) {
+      const created = await createJob(request);
+      if ('failed' in created) return created.failed;
+      state = created.state;
+    } else {
+      publishProgress();
+    }
+    await runPages(state);
+    return finish(state);
+  });
+
+  // ---- New → Preparing → (Suspended) → Ready ----
+
+  async function createJob(req: unknown): Promise<{ state: JobState } | { failed: JobDescriptor }> {
+    const validation = await validateJob(req);
+    if (!validation.ok) {
+      const problems = formatProblems(validation.problems);
+      fail('InvalidJobSpec', problems);
+      setStatus('Failed');
+      throw ApplicationFailure.nonRetryable(`Invalid job spec: ${problems}`, 'InvalidJobSpec', validation.problems);
+    }
+    const job = validation.job;
+    const fresh: JobState = {
+      job,
+      status: early.status,
+      priority: job.request.Priority,
+      createdAt: new Date(info.startTime).toISOString(),
+      failureReasons: early.failureReasons,
+      nextPage: 0,
+      pages: {},
+      pagesDone: 0,
+      succeeded: 0,
+      failed: 0,
+      failures: {},
+      activeSeconds: 0,
+    };
+    state = fresh;
+    upsertSearchAttributes([
+      { key: JobOperationKey, value: job.operation.name },
+      { key: JobPriorityKey, value: fresh.priority },
+    ]);
+    if (early.stopRequested) return { state: fresh };
+    setStatus('Preparing');
+    try {
+      fresh.prepared = await prepareManifest({
+        manifest: { ...job.manifest },
+        pageSize: job.extensions.PageSize,
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { type?: string; message?: string } }).cause;
+      fail(cause?.type ?? 'ManifestUnreadable', cause?.message ?? String(err));
+      setStatus('Failed', 'The manifest could not be prepared');
+      return { failed: describeJob(jobId, req, fresh, early) };
+    }
+    publishProgress();
+    if (fresh.status === 'Preparing') {
+      if (job.request.ConfirmationRequired) {
+        setStatus('Suspended');
+        await condition(() => fresh.status !== 'Suspended');
+      } else {
+        setStatus('Ready');
+      }
+    }
+    return { state: fresh };
+  }
+
+  // ---- Ready → Active: the sliding window of pages ----
+
+  async function runPages(s: JobState): Promise<void> {
+    const ext = s.job.extensions;
+    const pageCount = s.prepared?.pageCount ?? 0;
+    let startedThisRun = 0;
+    for (;;) {
+      if (s.status === 'Ready') setStatus('Active');
+      await tellPages(s);
+      const inFlight = Object.keys(s.pages).length;
+      if (s.status === 'Pausing' && Object.values(s.pages).every((t) => t.paused)) setStatus('Paused');
+      const draining = s.status === 'Cancelling' || s.status === 'Failing';
+      if (inFlight === 0 && (draining || (s.status === 'Active' && s.nextPage >= pageCount))) return;
+
+      const wantsNewRun = startedThisRun >= ext.PagesPerRun || workflowInfo().continueAsNewSuggested;
+      if (s.status === 'Active' && s.nextPage < pageCount && inFlight < ext.MaxConcurrentPages && !wantsNewRun) {
+        await startPage(s, s.nextPage);
+        startedThisRun++;
+        continue;
+      }
+      if (wantsNewRun && (s.status === 'Active' || s.status === 'Paused')) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof batchJobWorkflow>(null, s);
+      }
+      const seen = changes;
+      await condition(() => changes !== seen);
+    }
+  }
+
+  async function startPage(s: JobState, pageIndex: number): Promise<void> {
+    const prepared = s.prepared!;
+    const start = pageIndex * prepared.pageBytes;
+    const range = { start, end: Math.min(prepared.size, start + prepared.pageBytes) };
+    // Tracked before the start is acknowledged: the page may report before startChild resolves.
+    s.pages[String(pageIndex)] = { parts: [], paused: false, mode: 'run' };
+    s.nextPage = pageIndex + 1;
+    try {
+      await startChild(batchPageWorkflow, {
+        workflowId: pageWorkflowId(jobId, pageIndex),
+        args: [{ jobId, job: pageContext(s), pageIndex, range, mode: 'run' }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `Page ${pageIndex} of job ${jobId}`,
+      });
+    } catch (err) {
+      // Already started (by an earlier attempt): it is running or has run, and reports by signal.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /** Sends each page in flight the mode the job's status calls for, once per change. */
+  async function tellPages(s: JobState): Promise<void> {
+    const mode: PageMode = s.status === 'Cancelling' || s.status === 'Failing' ? 'stop' : s.status === 'Pausing' || s.status === 'Paused' ? 'pause' : 'run';
+    const sends: Promise<void>[] = [];
+    for (const [index, track] of Object.entries(s.pages)) {
+      if (track.mode === mode) continue;
+      track.mode = mode;
+      if (mode !== 'pause') track.paused = false;
+      sends.push(
+        getExternalWorkflowHandle(pageWorkflowId(jobId, Number(index)))
+          .signal(pageModeSignal, { mode })
+          // The page may have just finished: its final progress signal settles it.
+          .catch(() => undefined)
+      );
+    }
+    await Promise.all(sends);
+  }
+
+  // ---- Completing / Cancelled / Failed: the report manifest, then the end ----
+
+  async function finish(s: JobState): Promise<JobDescriptor> {
+    const final: JobStatus = s.status === 'Cancelling' ? 'Cancelled' : s.status === 'Failing' ? 'Failed' : 'Complete';
+    if (final === 'Complete') setStatus('Completing');
+    if (s.job.report && s.succeeded + s.failed > 0) {
+      try {
+        const written = await writeReportManifest({ jobId, report: pageContext(s).report! });
+        s.reportManifestKey = written.key;
+      } catch (err) {
+        const cause = (err as { cause?: { message?: string } }).cause;
+        fail('ReportWriteFailed', cause?.message ?? String(err));
+        setStatus('Failed', 'The completion report could not be written');
+        return describeJob(jobId, request, s, early);
+      }
+    }
+    setStatus(final);
+    return describeJob(jobId, request, s, early);
+  }
+
+  function pageContext(s: JobState): PageJobContext {
+    const ext = s.job.extensions;
+    return {
+      operation: s.job.operation,
+      connection: s.job.connection,
+      manifest: { ...s.job.manifest, etag: s.prepared!.etag },
+      report: s.job.report,
+      maxConcurrentTasks: ext.MaxConcurrentTasksPerPage,
+      maxAttemptsPerTask: ext.MaxAttemptsPerTask,
+      tasksPerPageRun: ext.TasksPerPageRun,
+      taskTimeout: '5 minutes',
+    };
+  }
+}

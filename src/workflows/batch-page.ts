@@ -1,0 +1,161 @@
+/**
+ * batchPageWorkflow: one page of a job's manifest (a byte range; a row belongs to the page its first byte is in).
+ * Reads its rows, runs one task activity per row with bounded concurrency, writes its report shard, and reports
+ * counts to the job by signal (by workflow id, so the signal reaches whichever run of the job is current).
+ *
+ * A page run handles at most `TasksPerPageRun` tasks (fewer when Temporal suggests continue-as-new): then it drains
+ * in-flight tasks, writes that part's shard, reports that part and continues as new from the next row. The rows each
+ * run handles are therefore fixed by the page's bytes and the cursor, so shard keys and counts are deterministic.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { pageModeSignal, pagePausedSignal, pageProgressSignal, type PageMode } from '../shared/messages';
+import type { PageJobContext } from '../shared/page-context';
+import { addFailures, truncate, type FailureCounts, type ReportRow, type TaskResult, type TaskRow } from '../shared/types';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const { readPage, writeReportShard } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+export interface PageInput {
+  jobId: string;
+  job: PageJobContext;
+  pageIndex: number;
+  range: { start: number; end: number };
+  mode: PageMode;
+  /** Continue-as-new state: the next row to run and the part this run writes. */
+  cursor?: number;
+  part?: number;
+}
+
+export async function batchPageWorkflow(input: PageInput): Promise<void> {
+  const { job, pageIndex } = input;
+  const part = input.part ?? 0;
+  let mode: PageMode = input.mode;
+  setHandler(pageModeSignal, ({ mode: next }) => {
+    // A stop is final: a late pause or run signal must not restart a cancelled page.
+    if (mode !== 'stop') mode = next;
+  });
+
+  const parentId = workflowInfo().parent?.workflowId;
+  if (!parentId) throw ApplicationFailure.nonRetryable('batchPageWorkflow runs only as a child of batchJobWorkflow');
+  const parent = getExternalWorkflowHandle(parentId);
+
+  const { rows } = await readPage({ manifest: job.manifest, range: input.range });
+  const cursor = input.cursor ?? 0;
+  const runBudget = job.tasksPerPageRun;
+  const end = Math.min(rows.length, cursor + runBudget);
+
+  const results: ReportRow[] = [];
+  let succeeded = 0;
+  let failed = 0;
+  const failures: FailureCounts = {};
+  const record = (row: TaskRow, result: TaskResult) => {
+    if (result.status === 'succeeded') succeeded++;
+    else {
+      failed++;
+      addFailures(failures, { [result.errorCode ?? 'Unknown']: 1 });
+    }
+    results.push({ bucket: row.bucket, key: row.rawKey, versionId: row.versionId ?? '', result });
+  };
+
+  const tasks = new CancellationScope();
+  let inFlight = 0;
+  let next = cursor;
+  let pauseReported = false;
+
+  while (next < end && mode !== 'stop') {
+    if (mode === 'pause') {
+      await condition(() => inFlight === 0 || mode !== 'pause');
+      if (mode === 'pause' && !pauseReported) {
+        pauseReported = true;
+        await parent.signal(pagePausedSignal, { pageIndex });
+      }
+      await condition(() => mode !== 'pause');
+      pauseReported = false;
+      continue;
+    }
+    await condition(() => mode !== 'run' || inFlight < job.maxConcurrentTasks);
+    if (mode !== 'run') continue;
+    // Within budget, unless Temporal asks for a fresh run sooner: then this run ends at `next`.
+    if (workflowInfo().continueAsNewSuggested && next > cursor) break;
+    const row = rows[next++]!;
+    if (row.error !== undefined) {
+      record(row, { status: 'failed', errorCode: 'InvalidManifestRow', message: row.error });
+      continue;
+    }
+    inFlight++;
+    void tasks
+      .run(() => runOneTask(job, row))
+      .then(
+        (result) => record(row, result),
+        (err) => {
+          // A task cancelled by a job cancel did not finish: it is neither counted nor reported.
+          if (!isCancellation(err)) record(row, failureOf(err));
+        }
+      )
+      .finally(() => inFlight--);
+  }
+  if (mode === 'stop') tasks.cancel();
+  await condition(() => inFlight === 0);
+
+  if (job.report && results.length > 0) {
+    await writeReportShard({ jobId: input.jobId, report: job.report, pageIndex, part, rows: results });
+  }
+  const done = next >= rows.length || mode === 'stop';
+  await parent.signal(pageProgressSignal, { pageIndex, part, succeeded, failed, failures, done });
+  if (!done) {
+    await continueAsNew<typeof batchPageWorkflow>({ ...input, mode, cursor: next, part: part + 1 });
+  }
+}
+
+function runOneTask(job: PageJobContext, row: TaskRow): Promise<TaskResult> {
+  const { runTask } = proxyActivities<Activities>({
+    startToCloseTimeout: job.taskTimeout,
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: job.maxAttemptsPerTask,
+    },
+    summary: truncate(`${job.operation.name} s3://${row.bucket}/${row.key ?? row.rawKey}`, 190),
+  });
+  return runTask({
+    connection: job.connection,
+    operation: job.operation,
+    object: { bucket: row.bucket, key: row.key!, versionId: row.versionId },
+    maxAttempts: job.maxAttemptsPerTask,
+  });
+}
+
+/** A task whose activity failed for good (the activity itself turns S3 errors into results, so this is rare). */
+function failureOf(err: unknown): TaskResult {
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+    return { status: 'failed', errorCode: 'TaskTimedOut', message: truncate(err.cause.message) };
+  }
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    const details = err.cause.details?.[0] as { httpStatus?: number } | undefined;
+    return {
+      status: 'failed',
+      errorCode: err.cause.type ?? 'TaskFailed',
+      httpStatus: details?.httpStatus,
+      message: truncate(err.cause.message),
+    };
+  }
+  return { status: 'failed', errorCode: 'TaskFailed', message: truncate(err instanceof Error ? err.message : String(err)) };
+}

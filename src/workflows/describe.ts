@@ -1,0 +1,96 @@
+/**
+ * The DescribeJob view of a job's state, and the one-line progress shown in Temporal Web. Pure and sandbox-safe.
+ */
+import { jobArn } from '../shared/constants';
+import type { JobStatus } from '../shared/job-status';
+import { describeFailures, type JobDescriptor, type JobFailure } from '../shared/types';
+import type { JobState } from './batch-job';
+
+function elapsedActiveSeconds(state: JobState): number {
+  const running = state.activeSince ? (Date.now() - Date.parse(state.activeSince)) / 1000 : 0;
+  return Math.max(0, Math.floor(state.activeSeconds + running));
+}
+
+/** "Complete with 3 failed tasks (NoSuchKey: 3)": users found AWS's bare "Complete" misleading. */
+export function summaryLine(state: JobState): string {
+  const total = state.prepared?.rows;
+  const done = state.succeeded + state.failed;
+  const failures = state.failed > 0 ? ` (${describeFailures(state.failures)})` : '';
+  switch (state.status) {
+    case 'Complete':
+      return state.failed > 0
+        ? `Complete with ${state.failed} failed task${state.failed === 1 ? '' : 's'} of ${done}${failures}`
+        : `Complete: all ${done} tasks succeeded`;
+    case 'Failed':
+      return `Failed: ${state.failureReasons.map((f) => `${f.FailureCode}: ${f.FailureReason}`).join('; ')}`;
+    default:
+      return `${state.status}: ${done}${total === undefined ? '' : ` of ${total}`} tasks done, ${state.failed} failed${failures}`;
+  }
+}
+
+export function progressLine(state: JobState): string {
+  const total = state.prepared?.rows;
+  const done = state.succeeded + state.failed;
+  const pct = total ? Math.floor((done / total) * 100) : 0;
+  return `**${state.status}** ${total === undefined ? '' : `${pct}% · `}${done}${total === undefined ? '' : `/${total}`} tasks · ${state.succeeded} succeeded · ${state.failed} failed${state.failed ? ` (${describeFailures(state.failures)})` : ''}`;
+}
+
+export function describeJob(
+  jobId: string,
+  request: unknown,
+  state: JobState | undefined,
+  early: { status: JobStatus; failureReasons: JobFailure[] }
+): JobDescriptor {
+  if (!state) {
+    // Not validated yet (or invalid): echo what we can of the raw request.
+    const raw = (request ?? {}) as Record<string, unknown>;
+    return {
+      JobId: jobId,
+      JobArn: jobArn(jobId),
+      ConfirmationRequired: raw.ConfirmationRequired === true,
+      Description: typeof raw.Description === 'string' ? raw.Description : undefined,
+      Status: early.status,
+      Manifest: raw.Manifest,
+      Operation: raw.Operation,
+      Priority: typeof raw.Priority === 'number' ? raw.Priority : 0,
+      ProgressSummary: { NumberOfTasksSucceeded: 0, NumberOfTasksFailed: 0, Timers: { ElapsedTimeInActiveSeconds: 0 } },
+      FailureReasons: early.failureReasons,
+      Report: raw.Report,
+      CreationTime: new Date().toISOString(),
+      S3Batch: { FailedTasksByErrorCode: {}, Summary: early.status, PagesDone: 0 },
+    };
+  }
+  const req = state.job.request;
+  return {
+    JobId: jobId,
+    JobArn: jobArn(jobId, req.AccountId),
+    ConfirmationRequired: req.ConfirmationRequired,
+    Description: req.Description,
+    Status: state.status,
+    Manifest: req.Manifest,
+    Operation: req.Operation,
+    Priority: state.priority,
+    ProgressSummary: {
+      TotalNumberOfTasks: state.prepared?.rows,
+      NumberOfTasksSucceeded: state.succeeded,
+      NumberOfTasksFailed: state.failed,
+      Timers: { ElapsedTimeInActiveSeconds: elapsedActiveSeconds(state) },
+    },
+    StatusUpdateReason: state.statusUpdateReason,
+    FailureReasons: state.failureReasons,
+    Report: req.Report,
+    CreationTime: state.createdAt,
+    TerminationDate: state.terminationDate,
+    RoleArn: req.RoleArn,
+    SuspendedDate: state.suspendedDate,
+    SuspendedCause: state.suspendedCause,
+    S3Batch: {
+      FailedTasksByErrorCode: state.failures,
+      Summary: summaryLine(state),
+      ReportManifestKey: state.reportManifestKey,
+      ManifestETag: state.prepared?.etag,
+      PagesTotal: state.prepared?.pageCount,
+      PagesDone: state.pagesDone,
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
+
+const base: CreateJobInput = {
+  AccountId: '123456789012',
+  Operation: { S3PutObjectTagging: { TagSet: [{ Key: 'k', Value: 'v' }] } },
+  Report: { Enabled: true, Bucket: 'arn:aws:s3:::reports', Format: 'Report_CSV_20180820', Prefix: 'r/', ReportScope: 'AllTasks' },
+  Manifest: {
+    Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key'] },
+    Location: { ObjectArn: 'arn:aws:s3:::manifests/m.csv', ETag: '60e460c9d1046e73f7dde5043ac3ae85' },
+  },
+  Priority: 10,
+  RoleArn: 'arn:aws:iam::123456789012:role/batch',
+  ClientRequestToken: 'tok-1',
+};
+
+function problems(input: unknown): string[] {
+  const r = validateJobSpec(input);
+  if (r.ok) return [];
+  return r.problems.map((p) => `${p.path}: ${p.message}`);
+}
+
+describe('job spec', () => {
+  test('an AWS CLI create-job input is accepted and resolved', () => {
+    const r = validateJobSpec(base);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.job.operation.name).toBe('S3PutObjectTagging');
+    expect(r.job.manifest).toMatchObject({ bucket: 'manifests', key: 'm.csv', etag: '60e460c9d1046e73f7dde5043ac3ae85' });
+    expect(r.job.manifest.columns).toEqual({ bucket: 0, key: 1, versionId: -1, count: 2 });
+    // The trailing slash of the prefix is not doubled in report keys.
+    expect(r.job.report).toEqual({ bucket: 'reports', prefix: 'r', scope: 'AllTasks', connection: 'default' });
+    expect(r.job.extensions.PageSize).toBeGreaterThan(0);
+    expect(r.job.request.ConfirmationRequired).toBe(false);
+  });
+
+  test('every problem is listed with its path', () => {
+    const bad = {
+      ...base,
+      Operation: { S3PutObjectCopy: { TargetResource: 'not-an-arn' } },
+      Report: { Enabled: true },
+      Priority: -1,
+      Surprise: 1,
+    };
+    expect(problems(bad)).toEqual(
+      expect.arrayContaining([
+        'Operation.S3PutObjectCopy.TargetResource: expected an S3 bucket ARN such as arn:aws:s3:::my-bucket',
+        'Report.Bucket: required when Enabled is true',
+        'Report.Format: required when Enabled is true',
+        expect.stringMatching(/^Priority: /),
+        expect.stringMatching(/Unrecognized key: "Surprise"/),
+      ])
+    );
+  });
+
+  test('exactly one operation', () => {
+    expect(problems({ ...base, Operation: {} })).toEqual([expect.stringMatching(/^Operation: expected exactly one operation, got none/)]);
+    expect(
+      problems({ ...base, Operation: { S3PutObjectTagging: { TagSet: [] }, S3DeleteObjectTagging: {} } })
+    ).toEqual([expect.stringMatching(/got S3PutObjectTagging, S3DeleteObjectTagging/)]);
+  });
+
+  test('known AWS operations not built yet are refused by name, not ignored', () => {
+    expect(problems({ ...base, Operation: { S3PutObjectAcl: {} } })).toEqual(
+      expect.arrayContaining(['Operation.S3PutObjectAcl: S3PutObjectAcl is not supported by this version of s3-batch yet'])
+    );
+  });
+
+  test('manifest Fields must name Bucket and Key once', () => {
+    const m = { ...base.Manifest!, Spec: { Format: 'S3BatchOperations_CSV_20180820' as const, Fields: ['Key', 'Ignore'] as any } };
+    expect(problems({ ...base, Manifest: m })).toEqual(['Manifest.Spec.Fields: must name Bucket exactly once']);
+  });
+
+  test('duplicate tag keys and NewObjectMetadata without REPLACE are caught', () => {
+    expect(
+      problems({ ...base, Operation: { S3PutObjectTagging: { TagSet: [{ Key: 'a', Value: '1' }, { Key: 'a', Value: '2' }] } } })
+    ).toEqual(['Operation.S3PutObjectTagging.TagSet[1].Key: duplicate tag key "a"']);
+    expect(
+      problems({
+        ...base,
+        Operation: { S3PutObjectCopy: { TargetResource: 'arn:aws:s3:::dest', NewObjectMetadata: { ContentType: 'text/plain' } } },
+      })
+    ).toEqual([expect.stringMatching(/^Operation.S3PutObjectCopy.MetadataDirective: NewObjectMetadata needs MetadataDirective REPLACE/)]);
+  });
+
+  test('timestamps accept ISO text and epoch seconds', () => {
+    const r = validateJobSpec({
+      ...base,
+      Operation: { S3PutObjectCopy: { TargetResource: 'arn:aws:s3:::dest', ModifiedSinceConstraint: 0 } },
+    });
+    expect(r.ok && r.job.operation.name === 'S3PutObjectCopy' && r.job.operation.params.ModifiedSinceConstraint).toBe(
+      '1970-01-01T00:00:00.000Z'
+    );
+  });
+
+  test('a manifest is required, generated manifests are refused for now', () => {
+    const { Manifest: _m, ...noManifest } = base;
+    expect(problems(noManifest)).toEqual(['Manifest: required (or ManifestGenerator)']);
+    expect(problems({ ...base, ManifestGenerator: {} })).toEqual([expect.stringMatching(/^ManifestGenerator: generated manifests/)]);
+  });
+
+  test('extensions are validated', () => {
+    expect(problems({ ...base, Extensions: { Connection: 'has space', PageSize: 0 } })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Extensions.Connection: /), expect.stringMatching(/^Extensions.PageSize: /)])
+    );
+  });
+
+  test('non-object input gets a clear error', () => {
+    expect(problems('hello')).toEqual([expect.stringMatching(/expected object/)]);
+    expect(problems(null)).toEqual([expect.stringMatching(/expected object/)]);
+  });
+});
