@@ -33,8 +33,9 @@ export async function createWorker(
     activities: createActivities(connections),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
-    maxCachedWorkflows: config.worker.maxCachedWorkflows,
-    identity: options.identity,
+    // Undefined would override the SDK's defaults, so only set what is configured.
+    ...(config.worker.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.worker.maxCachedWorkflows } : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
     ...options.overrides,
   });
   let closed = false;

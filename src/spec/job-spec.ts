@@ -9,6 +9,9 @@
 import { z } from 'zod';
 import { bucketFromArn, objectFromArn } from './arn';
 import { JobOperation, resolveOperation, S3Tag, type ResolvedOperation } from './operations';
+import { formatProblems, type SpecProblem } from '../shared/problems';
+
+export { formatProblems, type SpecProblem };
 
 const ConnectionName = z
   .string()
@@ -142,12 +145,6 @@ export type CreateJobInput = z.input<typeof CreateJobRequest>;
 export type CreateJob = z.infer<typeof CreateJobRequest>;
 export type Extensions = z.infer<typeof JobExtensions>;
 
-/** A problem in a job spec: where (dotted path) and what. */
-export interface SpecProblem {
-  path: string;
-  message: string;
-}
-
 /** The job as the engine runs it: ARNs split, defaults applied. JSON-safe, so it can be workflow state. */
 export interface ResolvedJob {
   /** The request as validated (with defaults), echoed by describeJob. */
@@ -170,10 +167,6 @@ export interface ResolvedJob {
   };
   connection: string;
   extensions: Extensions;
-}
-
-export function formatProblems(problems: SpecProblem[]): string {
-  return problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
 }
 
 function pathOf(path: PropertyKey[]): string {

@@ -30,7 +30,8 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { PreparedManifest } from '../activities/manifest/prepare';
-import { formatProblems, type ResolvedJob } from '../spec/job-spec';
+import type { ResolvedJob } from '../spec/job-spec';
+import { formatProblems } from '../shared/problems';
 import { pageWorkflowId } from '../shared/constants';
 import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
 import {

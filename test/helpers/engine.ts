@@ -1,0 +1,201 @@
+/**
+ * An s3-batch engine on the real local stack for one test file: a worker on its own task queue (so test files do
+ * not take each other's tasks), a Temporal client and a JobClient, and helpers to seed objects and read reports.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import type { WorkerOptions } from '@temporalio/worker';
+import { JobClient } from '../../src/job-client';
+import type { CreateJobInput } from '../../src/spec/job-spec';
+import { parseWorkerConfig, type WorkerConfig } from '../../src/spec/worker-config';
+import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
+import { getStack } from './stack';
+import { workflowBundlePath } from './workflow-bundle';
+
+export interface Engine {
+  config: WorkerConfig;
+  s3: S3Client;
+  client: Client;
+  jobs: JobClient;
+  taskQueue: string;
+  worker?: BuiltWorker;
+  startWorker(overrides?: Partial<WorkerOptions>): Promise<BuiltWorker>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Worker config for the local stack: "default" and "minio" are MinIO, "moto" is moto. */
+export function stackWorkerConfig(taskQueue: string): WorkerConfig {
+  const stack = getStack();
+  const conn = (c: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }) => ({
+    endpoint: c.endpoint,
+    region: c.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
+  });
+  return parseWorkerConfig({
+    temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace, taskQueue },
+    s3: { default: conn(stack.s3), minio: conn(stack.s3), moto: conn(stack.moto) },
+    worker: { maxConcurrentActivityTaskExecutions: 50 },
+  });
+}
+
+export async function startEngine(options: { startWorker?: boolean } = {}): Promise<Engine> {
+  const taskQueue = `test-${randomUUID().slice(0, 8)}`;
+  const config = stackWorkerConfig(taskQueue);
+  const minio = config.s3.minio!;
+  const s3 = new S3Client({
+    endpoint: minio.endpoint,
+    region: minio.region,
+    forcePathStyle: true,
+    credentials: minio.credentials as { accessKeyId: string; secretAccessKey: string },
+  });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const bundle = await workflowBundlePath();
+  const engine: Engine = {
+    config,
+    s3,
+    client,
+    jobs: new JobClient(client, { taskQueue }),
+    taskQueue,
+    async startWorker(overrides) {
+      const built = await createWorker(config, { workflowBundlePath: bundle, overrides });
+      engine.worker = built;
+      void built.worker.run().catch((err) => console.error('worker failed', err));
+      return built;
+    },
+    async stopWorker() {
+      await engine.worker?.close();
+      engine.worker = undefined;
+    },
+    async close() {
+      await engine.stopWorker();
+      s3.destroy();
+      await connection.close();
+    },
+  };
+  if (options.startWorker !== false) await engine.startWorker();
+  return engine;
+}
+
+export function uniqueBucket(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`.toLowerCase();
+}
+
+export async function createBucket(s3: S3Client, bucket: string, options: { objectLock?: boolean } = {}) {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: options.objectLock }));
+}
+
+/** Puts objects with small bodies, `concurrency` at a time. */
+export async function seedObjects(s3: S3Client, bucket: string, keys: string[], concurrency = 32): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body of ${key}` }));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/** URL-encodes a key the way a manifest wants it. */
+export function manifestKey(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, '/');
+}
+
+export async function putText(s3: S3Client, bucket: string, key: string, body: string): Promise<string> {
+  const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return (out.ETag ?? '').replace(/"/g, '');
+}
+
+export async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToString();
+}
+
+export interface ParsedReportRow {
+  bucket: string;
+  key: string;
+  versionId: string;
+  status: string;
+  httpStatus: string;
+  errorCode: string;
+  message: string;
+}
+
+/** Splits a report CSV line (RFC 4180). */
+export function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let v = '';
+      i++;
+      while (i < line.length) {
+        if (line[i] === '"' && line[i + 1] === '"') {
+          v += '"';
+          i += 2;
+        } else if (line[i] === '"') {
+          i++;
+          break;
+        } else v += line[i++];
+      }
+      out.push(v);
+      i++; // comma
+    } else {
+      const c = line.indexOf(',', i);
+      const end = c === -1 ? line.length : c;
+      out.push(line.slice(i, end));
+      i = end + 1;
+    }
+  }
+  return out;
+}
+
+/** Reads a job's report (manifest.json and every shard) into rows. */
+export async function readReport(s3: S3Client, bucket: string, manifestKey: string) {
+  const manifest = JSON.parse(await getText(s3, bucket, manifestKey)) as {
+    Format: string;
+    ReportSchema: string;
+    Results: { TaskExecutionStatus: string; Bucket: string; Key: string; MD5Checksum: string }[];
+  };
+  const rows: ParsedReportRow[] = [];
+  for (const shard of manifest.Results) {
+    const text = await getText(s3, shard.Bucket, shard.Key);
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const [b, k, v, status, httpStatus, errorCode, message] = parseCsvLine(line);
+      rows.push({ bucket: b!, key: k!, versionId: v!, status: status!, httpStatus: httpStatus!, errorCode: errorCode!, message: message! });
+    }
+  }
+  return { manifest, rows };
+}
+
+/** A CreateJob request over a CSV manifest, reporting AllTasks into `reportBucket`. */
+export function csvJob(
+  manifest: { bucket: string; key: string; etag?: string },
+  operation: CreateJobInput['Operation'],
+  reportBucket: string,
+  extra: Partial<CreateJobInput> = {}
+): CreateJobInput {
+  return {
+    AccountId: '123456789012',
+    ClientRequestToken: randomUUID(),
+    Priority: 10,
+    RoleArn: 'arn:aws:iam::123456789012:role/s3-batch',
+    Operation: operation,
+    Manifest: {
+      Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key'] },
+      Location: { ObjectArn: `arn:aws:s3:::${manifest.bucket}/${manifest.key}`, ETag: manifest.etag },
+    },
+    Report: { Enabled: true, Bucket: `arn:aws:s3:::${reportBucket}`, Format: 'Report_CSV_20180820', Prefix: 'reports', ReportScope: 'AllTasks' },
+    ...extra,
+  };
+}
