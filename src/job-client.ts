@@ -8,7 +8,7 @@ import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@tempora
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './spec/job-spec';
 import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE } from './shared/constants';
-import { isTerminal, type JobStatus } from './shared/job-status';
+import { checkRequest, isTerminal, type ControlRequest, type JobStatus } from './shared/job-status';
 import {
   describeJobQuery,
   pauseJobUpdate,
@@ -117,15 +117,33 @@ export class JobClient {
     }
   }
 
+  /**
+   * The DescribeJob view. A finished job answers from its recorded result, so no worker is needed for it;
+   * a running one answers the describeJob query.
+   */
   async describeJob(jobId: string): Promise<JobDescriptor> {
-    return this.handle(jobId).query(describeJobQuery);
+    const handle = this.handle(jobId);
+    try {
+      return await handle.query(describeJobQuery);
+    } catch (err) {
+      const status = (await handle.describe()).status.name;
+      if (status === 'COMPLETED') return (await handle.result()) as JobDescriptor;
+      throw err;
+    }
   }
 
-  private async update<T>(run: () => Promise<T>): Promise<T> {
+  /** Runs an update; a refusal (by the job, or because its workflow has ended) becomes a JobStatusError. */
+  private async update<T>(jobId: string, request: ControlRequest, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new JobStatusError(err.cause?.message ?? err.message);
+      const description = await this.handle(jobId).describe();
+      if (description.status.name !== 'RUNNING') {
+        const job = await this.describeJob(jobId);
+        const check = checkRequest(job.Status, request);
+        throw new JobStatusError(check.ok ? `the job's workflow has ended (${description.status.name})` : check.reason);
+      }
       throw err;
     }
   }
@@ -140,7 +158,7 @@ export class JobClient {
   }
 
   updateJobStatus(jobId: string, status: 'Ready' | 'Cancelled', reason?: string): Promise<UpdateJobStatusResult> {
-    return this.update(() =>
+    return this.update(jobId, status, () =>
       this.handle(jobId).executeUpdate(updateJobStatusUpdate, {
         args: [{ RequestedJobStatus: status, StatusUpdateReason: reason }],
       })
@@ -148,15 +166,16 @@ export class JobClient {
   }
 
   pauseJob(jobId: string, reason?: string): Promise<UpdateJobStatusResult> {
-    return this.update(() => this.handle(jobId).executeUpdate(pauseJobUpdate, { args: [{ Reason: reason }] }));
+    return this.update(jobId, 'Pause', () => this.handle(jobId).executeUpdate(pauseJobUpdate, { args: [{ Reason: reason }] }));
   }
 
   resumeJob(jobId: string, reason?: string): Promise<UpdateJobStatusResult> {
-    return this.update(() => this.handle(jobId).executeUpdate(resumeJobUpdate, { args: [{ Reason: reason }] }));
+    return this.update(jobId, 'Resume', () => this.handle(jobId).executeUpdate(resumeJobUpdate, { args: [{ Reason: reason }] }));
   }
 
   updateJobPriority(jobId: string, priority: number) {
-    return this.update(() => this.handle(jobId).executeUpdate(updateJobPriorityUpdate, { args: [{ Priority: priority }] }));
+    return this.update(jobId, 'UpdatePriority', () =>
+      this.handle(jobId).executeUpdate(updateJobPriorityUpdate, { args: [{ Priority: priority }] }));
   }
 
   /** Lists jobs, newest first, optionally only those in the given statuses. */

@@ -169,6 +169,18 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     setStatus(kind, reason);
   };
 
+  // Defined before any handler: buffered signals run as soon as their handler is set.
+  const checkFailureThreshold = () => {
+    if (!state || !['Active', 'Pausing', 'Paused'].includes(state.status)) return;
+    const { MinTasks, FailedRatio } = state.job.extensions.FailureThreshold;
+    const ran = state.succeeded + state.failed;
+    if (ran >= MinTasks && state.failed / ran > FailedRatio) {
+      const reason = `${state.failed} of ${ran} tasks failed, more than ${FailedRatio * 100}% (threshold applies from ${MinTasks} tasks)`;
+      fail('TaskFailureThresholdExceeded', reason);
+      stop('Failing', reason);
+    }
+  };
+
   // ---- Queries and updates ----
 
   setHandler(describeJobQuery, () => describeJob(jobId, request, state, early), {
@@ -268,16 +280,6 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     if (track && track.mode === 'pause') track.paused = true;
   });
 
-  const checkFailureThreshold = () => {
-    if (!state || !['Active', 'Pausing', 'Paused'].includes(state.status)) return;
-    const { MinTasks, FailedRatio } = state.job.extensions.FailureThreshold;
-    const ran = state.succeeded + state.failed;
-    if (ran >= MinTasks && state.failed / ran > FailedRatio) {
-      const reason = `${state.failed} of ${ran} tasks failed, more than ${FailedRatio * 100}% (threshold applies from ${MinTasks} tasks)`;
-      fail('TaskFailureThresholdExceeded', reason);
-      stop('Failing', reason);
-    }
-  };
 
   // A Temporal cancellation (`temporal workflow cancel`, Web UI) is a user's Cancel: drain, report, end Cancelled.
   CancellationScope.current().cancelRequested.catch(() => {

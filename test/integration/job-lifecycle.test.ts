@@ -1,0 +1,188 @@
+/**
+ * The job lifecycle on the real stack: confirmation, pause/resume, cancel, impossible requests, the failure
+ * threshold, and forced continue-as-new of both the job and its pages.
+ */
+import { JobStatusError } from '../../src/job-client';
+import type { JobDescriptor } from '../../src/shared/types';
+import {
+  createBucket,
+  csvJob,
+  manifestKey,
+  putText,
+  readReport,
+  seedObjects,
+  startEngine,
+  uniqueBucket,
+  type Engine,
+} from '../helpers/engine';
+
+let engine: Engine;
+const data = uniqueBucket('life-data');
+const reports = uniqueBucket('life-reports');
+const keys = Array.from({ length: 400 }, (_, i) => `k/${i}.txt`);
+const tagging = { S3PutObjectTagging: { TagSet: [{ Key: 'seen', Value: 'yes' }] } };
+
+beforeAll(async () => {
+  engine = await startEngine();
+  await createBucket(engine.s3, data);
+  await createBucket(engine.s3, reports);
+  await seedObjects(engine.s3, data, keys);
+});
+afterAll(() => engine?.close());
+
+async function manifestOf(rows: string[], name: string) {
+  const key = `manifests/${name}.csv`;
+  const etag = await putText(engine.s3, data, key, rows.map((r) => `${r}\n`).join(''));
+  return { bucket: data, key, etag };
+}
+
+async function waitFor(jobId: string, predicate: (job: JobDescriptor) => boolean, timeoutMs = 60_000): Promise<JobDescriptor> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await engine.jobs.describeJob(jobId);
+    if (predicate(job)) return job;
+    if (Date.now() > deadline) throw new Error(`timed out; last status ${job.Status} ${JSON.stringify(job.ProgressSummary)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const done = (job: JobDescriptor) => job.ProgressSummary.NumberOfTasksSucceeded + job.ProgressSummary.NumberOfTasksFailed;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('ConfirmationRequired: Suspended until confirmed, then runs', async () => {
+  const manifest = await manifestOf(keys.slice(0, 20).map((k) => `${data},${manifestKey(k)}`), 'confirm');
+  const { jobId } = await engine.jobs.createJob(csvJob(manifest, tagging, reports, { ConfirmationRequired: true }));
+  const suspended = await waitFor(jobId, (j) => j.Status === 'Suspended');
+  expect(suspended.SuspendedCause).toMatch(/ConfirmationRequired/);
+  expect(suspended.SuspendedDate).toBeDefined();
+  expect(suspended.ProgressSummary.TotalNumberOfTasks).toBe(20);
+  await sleep(1500);
+  const still = await engine.jobs.describeJob(jobId);
+  expect(still.Status).toBe('Suspended');
+  expect(done(still)).toBe(0);
+  // Impossible requests are refused with the reason.
+  await expect(engine.jobs.resumeJob(jobId)).rejects.toThrow(JobStatusError);
+  await expect(engine.jobs.pauseJob(jobId)).rejects.toThrow(/only a Ready or Active job can be paused; this job is Suspended/);
+
+  const confirmed = await engine.jobs.confirmJob(jobId, 'looks right');
+  expect(confirmed.Status).toBe('Ready');
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(final.Status).toBe('Complete');
+  expect(final.ProgressSummary.NumberOfTasksSucceeded).toBe(20);
+  await expect(engine.jobs.confirmJob(jobId)).rejects.toThrow(/the job is Complete; a finished job cannot change/);
+  await expect(engine.jobs.resumeJob(jobId)).rejects.toThrow(/the job is Complete/);
+});
+
+test('pause mid-job, then resume: counts equal the manifest', async () => {
+  const manifest = await manifestOf(keys.map((k) => `${data},${manifestKey(k)}`), 'pause');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, { Extensions: { PageSize: 40, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 2 } })
+  );
+  await waitFor(jobId, (j) => j.Status === 'Active' && done(j) > 0);
+  const pausing = await engine.jobs.pauseJob(jobId, 'lunch');
+  expect(['Pausing', 'Paused']).toContain(pausing.Status);
+  const paused = await waitFor(jobId, (j) => j.Status === 'Paused');
+  expect(paused.StatusUpdateReason).toBe('lunch');
+  // Paused means nothing is in flight: the counts stay put.
+  await sleep(1500);
+  const later = await engine.jobs.describeJob(jobId);
+  expect(later.Status).toBe('Paused');
+  expect(done(later)).toBe(done(paused));
+  expect(done(later)).toBeLessThan(400);
+  await expect(engine.jobs.pauseJob(jobId)).rejects.toThrow(/already Paused/);
+
+  await engine.jobs.resumeJob(jobId);
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 120_000 });
+  expect(final.Status).toBe('Complete');
+  expect(final.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 400, NumberOfTasksSucceeded: 400, NumberOfTasksFailed: 0 });
+  const report = await readReport(engine.s3, reports, final.S3Batch.ReportManifestKey!);
+  expect(report.rows).toHaveLength(400);
+  expect(new Set(report.rows.map((r) => r.key)).size).toBe(400);
+});
+
+test('cancel mid-job: Cancelled, and the report covers exactly the tasks that ran', async () => {
+  const manifest = await manifestOf(keys.map((k) => `${data},${manifestKey(k)}`), 'cancel');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, { Extensions: { PageSize: 40, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 2 } })
+  );
+  await waitFor(jobId, (j) => done(j) >= 10);
+  const answer = await engine.jobs.cancelJob(jobId, 'changed my mind');
+  expect(answer.Status).toBe('Cancelling');
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(final.Status).toBe('Cancelled');
+  expect(final.TerminationDate).toBeDefined();
+  expect(done(final)).toBeLessThan(400);
+  const report = await readReport(engine.s3, reports, final.S3Batch.ReportManifestKey!);
+  expect(report.rows).toHaveLength(done(final));
+  expect(new Set(report.rows.map((r) => r.key)).size).toBe(done(final));
+  await expect(engine.jobs.cancelJob(jobId)).rejects.toThrow(/the job is Cancelled/);
+});
+
+test('a Temporal cancellation is a user cancel: the job ends Cancelled with its report', async () => {
+  const manifest = await manifestOf(keys.map((k) => `${data},${manifestKey(k)}`), 'temporal-cancel');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, { Extensions: { PageSize: 40, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 2 } })
+  );
+  await waitFor(jobId, (j) => done(j) >= 5);
+  await engine.jobs.handle(jobId).cancel();
+  const result = (await engine.jobs.handle(jobId).result()) as JobDescriptor;
+  expect(result.Status).toBe('Cancelled');
+  expect(result.StatusUpdateReason).toBe('Cancelled through Temporal');
+});
+
+test('failure threshold (set small in Extensions): the job ends Failed with the reason and a report', async () => {
+  const rows = [
+    ...keys.slice(0, 5).map((k) => `${data},${manifestKey(k)}`),
+    ...Array.from({ length: 45 }, (_, i) => `${data},missing/${i}`),
+  ];
+  const manifest = await manifestOf(rows, 'threshold');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, {
+      Extensions: { PageSize: 10, MaxConcurrentPages: 1, FailureThreshold: { MinTasks: 10, FailedRatio: 0.5 } },
+    })
+  );
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(final.Status).toBe('Failed');
+  expect(final.FailureReasons).toEqual([
+    { FailureCode: 'TaskFailureThresholdExceeded', FailureReason: expect.stringMatching(/tasks failed, more than 50%/) },
+  ]);
+  expect(done(final)).toBeGreaterThanOrEqual(10);
+  expect(done(final)).toBeLessThan(50);
+  const report = await readReport(engine.s3, reports, final.S3Batch.ReportManifestKey!);
+  expect(report.rows).toHaveLength(done(final));
+});
+
+test('AWS default threshold: more than half of at least 1,000 tasks failed', async () => {
+  const rows = Array.from({ length: 1300 }, (_, i) => `${data},nothing-here/${i}`);
+  const manifest = await manifestOf(rows, 'threshold-default');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, { Report: { Enabled: false }, Extensions: { PageSize: 100, MaxConcurrentPages: 4, MaxConcurrentTasksPerPage: 20 } })
+  );
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 180_000 });
+  expect(final.Status).toBe('Failed');
+  expect(final.FailureReasons[0]?.FailureCode).toBe('TaskFailureThresholdExceeded');
+  expect(done(final)).toBeGreaterThanOrEqual(1000);
+  expect(final.S3Batch.ReportManifestKey).toBeUndefined();
+});
+
+test('forced continue-as-new of job and pages gives the same result', async () => {
+  const manifest = await manifestOf(keys.slice(0, 200).map((k) => `${data},${manifestKey(k)}`), 'can');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, {
+      Extensions: { PageSize: 20, MaxConcurrentPages: 3, PagesPerRun: 2, TasksPerPageRun: 7 },
+    })
+  );
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 120_000 });
+  expect(final.Status).toBe('Complete');
+  expect(final.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 200, NumberOfTasksSucceeded: 200, NumberOfTasksFailed: 0 });
+  const report = await readReport(engine.s3, reports, final.S3Batch.ReportManifestKey!);
+  expect(report.rows).toHaveLength(200);
+  expect(new Set(report.rows.map((r) => r.key)).size).toBe(200);
+  // The job really did continue as new, and so did a page.
+  let jobRuns = 0;
+  for await (const _ of engine.client.workflow.list({ query: `WorkflowId = '${jobId}'` })) jobRuns++;
+  expect(jobRuns).toBeGreaterThan(2);
+  let pageRuns = 0;
+  for await (const _ of engine.client.workflow.list({ query: `WorkflowId = '${jobId}/page-0'` })) pageRuns++;
+  expect(pageRuns).toBeGreaterThan(1);
+});
