@@ -13,9 +13,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { JobClient } from '../../src/job-client';
 import type { CreateJobInput } from '../../src/spec/job-spec';
-import { parseWorkerConfig, type WorkerConfig } from '../../src/spec/worker-config';
+import type { WorkerConfig } from '../../src/spec/worker-config';
+import { workerConfigForStack } from '../../scripts/stack/worker-config';
 import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
-import { getStack } from './stack';
+import { getStack, s3Client, uniqueName } from './stack';
 import { workflowBundlePath } from './workflow-bundle';
 
 export interface Engine {
@@ -30,32 +31,15 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** Worker config for the local stack: "default" and "minio" are MinIO, "moto" is moto. */
+/** Worker config for the local stack on the given task queue (see scripts/stack/worker-config.ts). */
 export function stackWorkerConfig(taskQueue: string): WorkerConfig {
-  const stack = getStack();
-  const conn = (c: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }) => ({
-    endpoint: c.endpoint,
-    region: c.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
-  });
-  return parseWorkerConfig({
-    temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace, taskQueue },
-    s3: { default: conn(stack.s3), minio: conn(stack.s3), moto: conn(stack.moto) },
-    worker: { maxConcurrentActivityTaskExecutions: 50 },
-  });
+  return workerConfigForStack(getStack(), taskQueue);
 }
 
 export async function startEngine(options: { startWorker?: boolean } = {}): Promise<Engine> {
-  const taskQueue = `test-${randomUUID().slice(0, 8)}`;
+  const taskQueue = uniqueName('test');
   const config = stackWorkerConfig(taskQueue);
-  const minio = config.s3.minio!;
-  const s3 = new S3Client({
-    endpoint: minio.endpoint,
-    region: minio.region,
-    forcePathStyle: true,
-    credentials: minio.credentials as { accessKeyId: string; secretAccessKey: string },
-  });
+  const s3 = s3Client();
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const bundle = await workflowBundlePath();
@@ -85,9 +69,7 @@ export async function startEngine(options: { startWorker?: boolean } = {}): Prom
   return engine;
 }
 
-export function uniqueBucket(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`.toLowerCase();
-}
+export const uniqueBucket = uniqueName;
 
 export async function createBucket(s3: S3Client, bucket: string, options: { objectLock?: boolean } = {}) {
   await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: options.objectLock }));

@@ -1,0 +1,25 @@
+/**
+ * The worker config that points s3-batch at the local stack: S3 connections "default" and "minio" (MinIO) and
+ * "moto", and one Lambda connection per test function. Used by the demo, the tests and `npm run worker:stack`.
+ */
+import { parseWorkerConfig, type WorkerConfig } from '../../src/spec/worker-config';
+import type { StackState } from './state';
+
+export function workerConfigForStack(state: StackState, taskQueue = 's3-batch'): WorkerConfig {
+  const s3 = (c: StackState['s3']) => ({
+    endpoint: c.endpoint,
+    region: c.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
+  });
+  return parseWorkerConfig({
+    temporal: { address: state.temporal.address, namespace: state.temporal.namespace, taskQueue },
+    s3: { default: s3(state.s3), minio: s3(state.s3), moto: s3(state.moto) },
+    lambda: Object.fromEntries(
+      Object.entries(state.lambda.functions).map(([name, fn]) => [
+        name,
+        { endpoint: fn.endpoint, region: state.lambda.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      ])
+    ),
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * Jest global setup: make sure a real local stack is running and tell the test files where its state file is
+ * (S3BATCH_STACK_STATE). In order of preference:
+ *   1. S3BATCH_STACK_STATE names the state file of a running stack: use it, never stop it.
+ *   2. A stack is already running in the configured data dir (`npm run stack:up`, or another test run): use it.
+ *      Components that died are restarted.
+ *   3. Otherwise start one. global-teardown stops it when the last test run using it ends (see
+ *      helpers/stack-leases.ts), unless S3BATCH_KEEP_STACK=1 keeps it up for faster reruns.
+ */
+import { existsSync } from 'node:fs';
+import { readStackState, stackConfigFromEnv, stackUp, stateFilePath } from '../scripts/stack/index';
+import { isStartedByTests, takeLease, withLeaseLock } from './helpers/stack-leases';
+
+declare global {
+  // The data dir whose stack this run holds a lease on; read by test/global-teardown.ts in the same process.
+  var __S3BATCH_STACK_LEASE__: string | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const named = process.env.S3BATCH_STACK_STATE;
+  if (named) {
+    if (!readStackState(named)) {
+      throw new Error(`S3BATCH_STACK_STATE=${named} does not describe a running stack; start one with \`npm run stack:up\` or unset the variable`);
+    }
+    return;
+  }
+  const config = stackConfigFromEnv();
+  const stateFile = stateFilePath(config.dataDir);
+  await withLeaseLock(config.dataDir, async () => {
+    // A stack left by a test run that crashed counts as started by tests; one started by a person never does.
+    const startedHere = !existsSync(stateFile) || isStartedByTests(config.dataDir);
+    await stackUp(config, { log: (line) => console.log(`\n${line}`) });
+    takeLease(config.dataDir, startedHere);
+  });
+  process.env.S3BATCH_STACK_STATE = stateFile;
+  globalThis.__S3BATCH_STACK_LEASE__ = config.dataDir;
+}
