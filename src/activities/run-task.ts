@@ -11,6 +11,8 @@ import type { TaskObject } from './operations/operation';
 import { runOperation } from './operations/registry';
 import { UnknownConnectionError, type Connections } from './s3-clients';
 
+const HEARTBEAT_MS = 5_000;
+
 export interface RunTaskInput {
   connection: string;
   operation: ResolvedOperation;
@@ -21,6 +23,9 @@ export interface RunTaskInput {
 
 export async function runTask(connections: Connections, input: RunTaskInput): Promise<TaskResult> {
   const ctx = Context.current();
+  // Long operations (large copies) keep telling Temporal they are alive; a worker that dies stops the beat, and
+  // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.
+  const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
   try {
     const s3 = connections.s3(input.connection);
     const outcome = await runOperation({ s3, connections, signal: ctx.cancellationSignal }, input.object, input.operation);
@@ -42,5 +47,7 @@ export async function runTask(connections: Connections, input: RunTaskInput): Pr
       httpStatus: c.httpStatus,
       message: truncate(c.retryable ? `${c.message} (gave up after ${attempt} attempts)` : c.message),
     };
+  } finally {
+    clearInterval(beat);
   }
 }

@@ -31,6 +31,7 @@ export interface PageJobContext {
   maxAttemptsPerTask: number;
   tasksPerPageRun: number;
   taskTimeout: Duration;
+  taskExecution: 'Activity' | 'LocalActivity';
 }
 
 /** The report's folder for a job: `<prefix>/job-<jobId>` (AWS's layout). */

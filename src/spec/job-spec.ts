@@ -87,6 +87,13 @@ export const JobExtensions = z
     MaxConcurrentPages: z.number().int().min(1).max(100).default(4),
     /** Tasks in flight at once within one page. */
     MaxConcurrentTasksPerPage: z.number().int().min(1).max(500).default(16),
+    /**
+     * How a task runs: as a normal activity (dispatched through the server's task queue, any worker can take it)
+     * or as a local activity (run by the worker that runs the page; fewer history events and round trips).
+     */
+    TaskExecution: z.enum(['Activity', 'LocalActivity']).default('Activity'),
+    /** How long one attempt of a task may take. */
+    TaskTimeoutSeconds: z.number().int().min(1).max(12 * 3600).default(300),
     /** Attempts per task for retryable errors (throttling, 5xx, timeouts), with exponential backoff. */
     MaxAttemptsPerTask: z.number().int().min(1).max(100).default(8),
     /** The job fails when more than FailedRatio of the tasks failed, once at least MinTasks have run (AWS: 1000, 0.5). */

@@ -397,6 +397,9 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `Page ${pageIndex} of job ${jobId}`,
+        // Local-activity tasks keep a page's workflow task open (heartbeated) while they run; on a busy worker the
+        // default 10 s timeout can lapse between heartbeats, and a timed-out task re-runs its local activities.
+        workflowTaskTimeout: '30 seconds',
       });
     } catch (err) {
       // Already started (by an earlier attempt): it is running or has run, and reports by signal.
@@ -452,7 +455,8 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       maxConcurrentTasks: ext.MaxConcurrentTasksPerPage,
       maxAttemptsPerTask: ext.MaxAttemptsPerTask,
       tasksPerPageRun: ext.TasksPerPageRun,
-      taskTimeout: '5 minutes',
+      taskTimeout: `${ext.TaskTimeoutSeconds} seconds`,
+      taskExecution: ext.TaskExecution,
     };
   }
 }

@@ -16,10 +16,12 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { LocalActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { pageModeSignal, pagePausedSignal, pageProgressSignal, type PageMode } from '../shared/messages';
 import type { PageJobContext } from '../shared/page-context';
@@ -74,43 +76,50 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
     results.push({ bucket: row.bucket, key: row.rawKey, versionId: row.versionId ?? '', result });
   };
 
-  const tasks = new CancellationScope();
   let inFlight = 0;
   let next = cursor;
   let pauseReported = false;
 
-  while (next < end && mode !== 'stop') {
-    if (mode === 'pause') {
-      await condition(() => inFlight === 0 || mode !== 'pause');
-      if (mode === 'pause' && !pauseReported) {
-        pauseReported = true;
-        await parent.signal(pagePausedSignal, { pageIndex });
-      }
-      await condition(() => mode !== 'pause');
-      pauseReported = false;
-      continue;
-    }
-    await condition(() => mode !== 'run' || inFlight < job.maxConcurrentTasks);
-    if (mode !== 'run') continue;
-    // Within budget, unless Temporal asks for a fresh run sooner: then this run ends at `next`.
-    if (workflowInfo().continueAsNewSuggested && next > cursor) break;
-    const row = rows[next++]!;
-    if (row.error !== undefined) {
-      record(row, { status: 'failed', errorCode: 'InvalidManifestRow', message: row.error });
-      continue;
-    }
+  // One scope for every task of this run: a stop cancels them together (and one scope per task would cost a
+  // scope's promises per task, which the sandbox's promise tracking makes expensive).
+  const tasks = new CancellationScope();
+  const startTask = (row: TaskRow) => {
     inFlight++;
-    void tasks
-      .run(() => runOneTask(job, row))
-      .then(
-        (result) => record(row, result),
-        (err) => {
-          // A task cancelled by a job cancel did not finish: it is neither counted nor reported.
-          if (!isCancellation(err)) record(row, failureOf(err));
+    void runOneTask(job, row).then(
+      (result) => {
+        inFlight--;
+        record(row, result);
+      },
+      (err) => {
+        inFlight--;
+        // A task cancelled by a job cancel did not finish: it is neither counted nor reported.
+        if (!isCancellation(err)) record(row, failureOf(err));
+      }
+    );
+  };
+
+  await tasks.run(async () => {
+    while (next < end && mode !== 'stop') {
+      if (mode === 'pause') {
+        await condition(() => inFlight === 0 || mode !== 'pause');
+        if (mode === 'pause' && !pauseReported) {
+          pauseReported = true;
+          await parent.signal(pagePausedSignal, { pageIndex });
         }
-      )
-      .finally(() => inFlight--);
-  }
+        await condition(() => mode !== 'pause');
+        pauseReported = false;
+        continue;
+      }
+      await condition(() => mode !== 'run' || inFlight < job.maxConcurrentTasks);
+      if (mode !== 'run') continue;
+      // Within budget, unless Temporal asks for a fresh run sooner: then this run ends at `next`.
+      if (workflowInfo().continueAsNewSuggested && next > cursor) break;
+      const row = rows[next++]!;
+      if (row.error !== undefined) record(row, { status: 'failed', errorCode: 'InvalidManifestRow', message: row.error });
+      else startTask(row);
+    }
+  });
+  // Drain outside the task scope: cancelling it must not cut the wait for the tasks' answers.
   if (mode === 'stop') tasks.cancel();
   await condition(() => inFlight === 0);
 
@@ -125,7 +134,7 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
 }
 
 function runOneTask(job: PageJobContext, row: TaskRow): Promise<TaskResult> {
-  const { runTask } = proxyActivities<Activities>({
+  const common: LocalActivityOptions = {
     startToCloseTimeout: job.taskTimeout,
     retry: {
       initialInterval: '1s',
@@ -134,7 +143,13 @@ function runOneTask(job: PageJobContext, row: TaskRow): Promise<TaskResult> {
       maximumAttempts: job.maxAttemptsPerTask,
     },
     summary: truncate(`${job.operation.name} s3://${row.bucket}/${row.key ?? row.rawKey}`, 190),
-  });
+  };
+  const { runTask } =
+    job.taskExecution === 'LocalActivity'
+      ? proxyLocalActivities<Activities>(common)
+      : // The task heartbeats while it runs, so a task lost with a crashed worker is retried within this, not
+        // after the whole start-to-close timeout.
+        proxyActivities<Activities>({ ...common, heartbeatTimeout: '20 seconds' });
   return runTask({
     connection: job.connection,
     operation: job.operation,
