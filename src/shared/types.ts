@@ -50,6 +50,11 @@ export interface PageProgress {
   failures: FailureCounts;
   /** True on the page's last report: the page has finished (or stopped, when the job is cancelled). */
   done: boolean;
+  /**
+   * An interim report: counts so far in a part that is still running. Shown as live progress, replaced by the
+   * next report, never added to the totals (the part's final report is).
+   */
+  interim?: boolean;
 }
 
 export interface JobProgressSummary {

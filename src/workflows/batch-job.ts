@@ -77,6 +77,8 @@ interface PageTrack {
   paused: boolean;
   /** The mode this page was last told. */
   mode: PageMode;
+  /** Counts so far of the part now running (live progress only; not in the totals). */
+  interim?: { part: number; succeeded: number; failed: number };
 }
 
 /** Everything a job carries from one run to the next. JSON-safe. */
@@ -261,6 +263,15 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     const track = state.pages[String(progress.pageIndex)];
     // Unknown page: already finished and counted, so this is a duplicate.
     if (!track || track.parts.includes(progress.part)) return;
+    if (progress.interim) {
+      if (!track.interim || track.interim.part < progress.part || track.interim.succeeded + track.interim.failed < progress.succeeded + progress.failed) {
+        track.interim = { part: progress.part, succeeded: progress.succeeded, failed: progress.failed };
+        // Current details cost no history event (the memo would): interim reports update only them.
+        setCurrentDetails(progressLine(state));
+      }
+      return;
+    }
+    if (track.interim && track.interim.part <= progress.part) track.interim = undefined;
     track.parts.push(progress.part);
     state.succeeded += progress.succeeded;
     state.failed += progress.failed;

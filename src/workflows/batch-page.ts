@@ -67,6 +67,8 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   let succeeded = 0;
   let failed = 0;
   const failures: FailureCounts = {};
+  // Live progress: an interim report every tenth of the run (at least every 10 tasks), fire and forget.
+  const interimEvery = Math.max(10, Math.ceil((end - cursor) / 10));
   const record = (row: TaskRow, result: TaskResult) => {
     if (result.status === 'succeeded') succeeded++;
     else {
@@ -74,6 +76,11 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       addFailures(failures, { [result.errorCode ?? 'Unknown']: 1 });
     }
     results.push({ bucket: row.bucket, key: row.rawKey, versionId: row.versionId ?? '', result });
+    if (results.length % interimEvery === 0) {
+      void parent
+        .signal(pageProgressSignal, { pageIndex, part, succeeded, failed, failures: {}, done: false, interim: true })
+        .catch(() => undefined);
+    }
   };
 
   let inFlight = 0;

@@ -6,6 +6,17 @@ import type { JobStatus } from '../shared/job-status';
 import { describeFailures, type JobDescriptor, type JobFailure } from '../shared/types';
 import type { JobState } from './batch-job';
 
+/** Committed counts plus the interim counts of parts still running: what users see as progress. */
+export function liveCounts(state: JobState): { succeeded: number; failed: number } {
+  let succeeded = state.succeeded;
+  let failed = state.failed;
+  for (const track of Object.values(state.pages)) {
+    succeeded += track.interim?.succeeded ?? 0;
+    failed += track.interim?.failed ?? 0;
+  }
+  return { succeeded, failed };
+}
+
 function elapsedActiveSeconds(state: JobState): number {
   const running = state.activeSince ? (Date.now() - Date.parse(state.activeSince)) / 1000 : 0;
   return Math.max(0, Math.floor(state.activeSeconds + running));
@@ -30,9 +41,10 @@ export function summaryLine(state: JobState): string {
 
 export function progressLine(state: JobState): string {
   const total = state.prepared?.rows;
-  const done = state.succeeded + state.failed;
+  const live = liveCounts(state);
+  const done = live.succeeded + live.failed;
   const pct = total ? Math.floor((done / total) * 100) : 0;
-  return `**${state.status}** ${total === undefined ? '' : `${pct}% · `}${done}${total === undefined ? '' : `/${total}`} tasks · ${state.succeeded} succeeded · ${state.failed} failed${state.failed ? ` (${describeFailures(state.failures)})` : ''}`;
+  return `**${state.status}** ${total === undefined ? '' : `${pct}% · `}${done}${total === undefined ? '' : `/${total}`} tasks · ${live.succeeded} succeeded · ${live.failed} failed${state.failed ? ` (${describeFailures(state.failures)})` : ''}`;
 }
 
 export function describeJob(
@@ -61,6 +73,7 @@ export function describeJob(
     };
   }
   const req = state.job.request;
+  const live = liveCounts(state);
   return {
     JobId: jobId,
     JobArn: jobArn(jobId, req.AccountId),
@@ -72,8 +85,8 @@ export function describeJob(
     Priority: state.priority,
     ProgressSummary: {
       TotalNumberOfTasks: state.prepared?.rows,
-      NumberOfTasksSucceeded: state.succeeded,
-      NumberOfTasksFailed: state.failed,
+      NumberOfTasksSucceeded: live.succeeded,
+      NumberOfTasksFailed: live.failed,
       Timers: { ElapsedTimeInActiveSeconds: elapsedActiveSeconds(state) },
     },
     StatusUpdateReason: state.statusUpdateReason,
