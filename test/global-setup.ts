@@ -7,7 +7,8 @@
  *   3. Otherwise start one. global-teardown stops it when the last test run using it ends (see
  *      helpers/stack-leases.ts), unless S3BATCH_KEEP_STACK=1 keeps it up for faster reruns.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { readStackState, stackConfigFromEnv, stackUp, stateFilePath } from '../scripts/stack/index';
 import { isStartedByTests, takeLease, withLeaseLock } from './helpers/stack-leases';
 
@@ -17,6 +18,8 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // `npm test` writes jest's JSON summary into .cache/ (read by .ci/run); jest does not create the folder.
+  mkdirSync(join(__dirname, '..', '.cache'), { recursive: true });
   const named = process.env.S3BATCH_STACK_STATE;
   if (named) {
     if (!readStackState(named)) {

@@ -111,6 +111,9 @@ const EnvOverrides = z.object({
   S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).optional(),
 });
 
+/** Every environment variable the worker reads. */
+export const WORKER_ENV_VARS = Object.keys(EnvOverrides.shape);
+
 /** Reads the config file (if named) and applies environment overrides. Throws WorkerConfigError with every problem. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const envParsed = EnvOverrides.safeParse(env);
