@@ -30,7 +30,7 @@ export async function createWorker(
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(connections),
+    activities: createActivities(connections, { priorityLevels: config.temporal.priorityLevels }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     // Undefined would override the SDK's defaults, so only set what is configured.

@@ -3,6 +3,7 @@
  * dev server does not apply by itself: 90-day retention (it creates namespaces with 24 h) and our search attributes
  * (its SQLite bootstrap skips `--search-attribute` for a namespace that already exists in the file).
  */
+import { TEMPORAL_PRIORITY_LEVELS } from '../../src/shared/priority';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
@@ -162,6 +163,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     // WAL + no fsync: the server survives its own crash or restart; only an OS crash could lose the last writes.
     '--sqlite-pragma', 'journal_mode=WAL',
     '--sqlite-pragma', 'synchronous=OFF',
+    // Task priority (the new matcher) with as many levels as job priorities map onto: see src/shared/priority.ts.
+    '--dynamic-config-value', 'matching.useNewMatcher=true',
+    '--dynamic-config-value', `matching.priorityLevels=${TEMPORAL_PRIORITY_LEVELS}`,
     '--log-level', 'warn',
     ...(options.headless ? ['--headless'] : []),
   ];

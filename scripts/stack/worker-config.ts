@@ -3,6 +3,7 @@
  * "moto", and one Lambda connection per test function. Used by the demo, the tests and `npm run worker:stack`.
  */
 import { parseWorkerConfig, type WorkerConfig } from '../../src/spec/worker-config';
+import { TEMPORAL_PRIORITY_LEVELS } from '../../src/shared/priority';
 import type { StackState } from './state';
 
 export function workerConfigForStack(state: StackState, taskQueue = 's3-batch'): WorkerConfig {
@@ -13,7 +14,7 @@ export function workerConfigForStack(state: StackState, taskQueue = 's3-batch'):
     credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
   });
   return parseWorkerConfig({
-    temporal: { address: state.temporal.address, namespace: state.temporal.namespace, taskQueue },
+    temporal: { address: state.temporal.address, namespace: state.temporal.namespace, taskQueue, priorityLevels: TEMPORAL_PRIORITY_LEVELS },
     s3: { default: s3(state.s3), minio: s3(state.s3), moto: s3(state.moto) },
     lambda: Object.fromEntries(
       Object.entries(state.lambda.functions).map(([name, fn]) => [

@@ -10,9 +10,9 @@ import { runTask, type RunTaskInput } from './run-task';
 import { validateJob } from './validate-job';
 import type { ReportRef } from '../shared/page-context';
 
-export function createActivities(connections: Connections) {
+export function createActivities(connections: Connections, options: { priorityLevels: number } = { priorityLevels: 5 }) {
   return {
-    validateJob: async (request: unknown) => validateJob(connections, request),
+    validateJob: async (request: unknown) => validateJob(connections, request, options.priorityLevels),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
     runTask: (input: RunTaskInput) => runTask(connections, input),

@@ -6,7 +6,7 @@
 import { validateJobSpec, type SpecValidation } from '../spec/job-spec';
 import type { Connections } from './s3-clients';
 
-export function validateJob(connections: Connections, request: unknown): SpecValidation {
+export function validateJob(connections: Connections, request: unknown, priorityLevels: number): SpecValidation {
   const result = validateJobSpec(request);
   if (!result.ok) return result;
   const { job } = result;
@@ -18,5 +18,5 @@ export function validateJob(connections: Connections, request: unknown): SpecVal
   const problems = named
     .filter(([, name]) => !connections.has('s3', name))
     .map(([path, name]) => ({ path, message: `unknown S3 connection "${name}": the worker config does not define it` }));
-  return problems.length > 0 ? { ok: false, problems } : result;
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, job: { ...job, priorityLevels } };
 }

@@ -51,5 +51,8 @@ export const pageProgressSignal = defineSignal<[PageProgress]>('pageProgress');
 export const pagePausedSignal = defineSignal<[{ pageIndex: number }]>('pagePaused');
 
 export type PageMode = 'run' | 'pause' | 'stop';
-/** Job → page: run, pause (finish in-flight tasks, start none) or stop (cancel: finish, write the shard, end). */
-export const pageModeSignal = defineSignal<[{ mode: PageMode }]>('pageMode');
+/**
+ * Job → page: run, pause (finish in-flight tasks, start none) or stop (cancel: finish, write the shard, end);
+ * and the task priority for tasks not yet started.
+ */
+export const pageModeSignal = defineSignal<[{ mode: PageMode; priorityKey?: number }]>('pageMode');

@@ -32,6 +32,8 @@ export interface PageJobContext {
   tasksPerPageRun: number;
   taskTimeout: Duration;
   taskExecution: 'Activity' | 'LocalActivity';
+  /** Temporal task priority of the page's tasks (lower runs first); the job updates it on UpdateJobPriority. */
+  priorityKey: number;
 }
 
 /** The report's folder for a job: `<prefix>/job-<jobId>` (AWS's layout). */

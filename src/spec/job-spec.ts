@@ -174,6 +174,8 @@ export interface ResolvedJob {
   };
   connection: string;
   extensions: Extensions;
+  /** The Temporal server's priority levels, from the config of the worker that validated the job. */
+  priorityLevels: number;
 }
 
 function pathOf(path: PropertyKey[]): string {
@@ -229,5 +231,6 @@ function resolveJob(request: CreateJob): ResolvedJob {
     report,
     connection: ext.Connection,
     extensions: ext,
+    priorityLevels: 5,
   };
 }

@@ -4,6 +4,7 @@
  *
  * Sources, later ones winning: the JSON file named by S3BATCH_WORKER_CONFIG, then environment variables:
  *   S3BATCH_TEMPORAL_ADDRESS (127.0.0.1:7233)  S3BATCH_NAMESPACE (s3-batch)  S3BATCH_TASK_QUEUE (s3-batch)
+ *   S3BATCH_PRIORITY_LEVELS (5: the server's matching.priorityLevels)
  *   S3BATCH_S3_ENDPOINT, S3BATCH_S3_REGION, S3BATCH_S3_FORCE_PATH_STYLE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY:
  *     define (or override) the connection named "default".
  *   S3BATCH_MAX_CONCURRENT_ACTIVITIES (100)  S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS (40)
@@ -58,9 +59,11 @@ export const WorkerConfig = z
         address: z.string().min(1).default('127.0.0.1:7233'),
         namespace: z.string().min(1).default('s3-batch'),
         taskQueue: z.string().min(1).default('s3-batch'),
+        /** The server's `matching.priorityLevels` (5 by default); job priorities are spread over these levels. */
+        priorityLevels: z.number().int().min(1).max(100).default(5),
       })
       .strict()
-      .default({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch' }),
+      .default({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch', priorityLevels: 5 }),
     s3: z.record(ConnectionName, S3Connection).default({}),
     lambda: z.record(ConnectionName, LambdaConnection).default({}),
     worker: z
@@ -102,6 +105,7 @@ const EnvOverrides = z.object({
   S3BATCH_TEMPORAL_ADDRESS: z.string().min(1).optional(),
   S3BATCH_NAMESPACE: z.string().min(1).optional(),
   S3BATCH_TASK_QUEUE: z.string().min(1).optional(),
+  S3BATCH_PRIORITY_LEVELS: z.coerce.number().int().min(1).max(100).optional(),
   S3BATCH_S3_ENDPOINT: z.url().optional(),
   S3BATCH_S3_REGION: z.string().min(1).optional(),
   S3BATCH_S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).optional(),
@@ -136,6 +140,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   if (e.S3BATCH_TEMPORAL_ADDRESS) temporal.address = e.S3BATCH_TEMPORAL_ADDRESS;
   if (e.S3BATCH_NAMESPACE) temporal.namespace = e.S3BATCH_NAMESPACE;
   if (e.S3BATCH_TASK_QUEUE) temporal.taskQueue = e.S3BATCH_TASK_QUEUE;
+  if (e.S3BATCH_PRIORITY_LEVELS) temporal.priorityLevels = e.S3BATCH_PRIORITY_LEVELS;
   const s3 = { ...(raw.s3 ?? {}) };
   if (e.S3BATCH_S3_ENDPOINT || e.S3BATCH_S3_REGION || e.S3BATCH_S3_FORCE_PATH_STYLE) {
     const base = { ...(s3.default ?? {}) };

@@ -46,6 +46,7 @@ import {
   type PageMode,
 } from '../shared/messages';
 import type { PageJobContext } from '../shared/page-context';
+import { priorityKeyFor } from '../shared/priority';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from '../shared/search-attributes';
 import { addFailures, truncate, type FailureCounts, type JobDescriptor, type JobFailure } from '../shared/types';
 import { batchPageWorkflow } from './batch-page';
@@ -77,6 +78,8 @@ interface PageTrack {
   paused: boolean;
   /** The mode this page was last told. */
   mode: PageMode;
+  /** The task priority this page was last told. */
+  priorityKey: number;
   /** Counts so far of the part now running (live progress only; not in the totals). */
   interim?: { part: number; succeeded: number; failed: number };
 }
@@ -399,12 +402,14 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     const start = pageIndex * prepared.pageBytes;
     const range = { start, end: Math.min(prepared.size, start + prepared.pageBytes) };
     // Tracked before the start is acknowledged: the page may report before startChild resolves.
-    s.pages[String(pageIndex)] = { parts: [], paused: false, mode: 'run' };
+    const context = pageContext(s);
+    s.pages[String(pageIndex)] = { parts: [], paused: false, mode: 'run', priorityKey: context.priorityKey };
     s.nextPage = pageIndex + 1;
     try {
       await startChild(batchPageWorkflow, {
         workflowId: pageWorkflowId(jobId, pageIndex),
-        args: [{ jobId, job: pageContext(s), pageIndex, range, mode: 'run' }],
+        args: [{ jobId, job: context, pageIndex, range, mode: 'run' }],
+        priority: { priorityKey: context.priorityKey },
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `Page ${pageIndex} of job ${jobId}`,
@@ -421,14 +426,16 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
   /** Sends each page in flight the mode the job's status calls for, once per change. */
   async function tellPages(s: JobState): Promise<void> {
     const mode: PageMode = s.status === 'Cancelling' || s.status === 'Failing' ? 'stop' : s.status === 'Pausing' || s.status === 'Paused' ? 'pause' : 'run';
+    const priorityKey = priorityKeyFor(s.priority, s.job.priorityLevels);
     const sends: Promise<void>[] = [];
     for (const [index, track] of Object.entries(s.pages)) {
-      if (track.mode === mode) continue;
+      if (track.mode === mode && track.priorityKey === priorityKey) continue;
+      if (track.mode !== mode && mode !== 'pause') track.paused = false;
       track.mode = mode;
-      if (mode !== 'pause') track.paused = false;
+      track.priorityKey = priorityKey;
       sends.push(
         getExternalWorkflowHandle(pageWorkflowId(jobId, Number(index)))
-          .signal(pageModeSignal, { mode })
+          .signal(pageModeSignal, { mode, priorityKey })
           // The page may have just finished: its final progress signal settles it.
           .catch(() => undefined)
       );
@@ -468,6 +475,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       tasksPerPageRun: ext.TasksPerPageRun,
       taskTimeout: `${ext.TaskTimeoutSeconds} seconds`,
       taskExecution: ext.TaskExecution,
+      priorityKey: priorityKeyFor(s.priority, s.job.priorityLevels),
     };
   }
 }

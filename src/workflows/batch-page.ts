@@ -49,9 +49,11 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   const { job, pageIndex } = input;
   const part = input.part ?? 0;
   let mode: PageMode = input.mode;
-  setHandler(pageModeSignal, ({ mode: next }) => {
+  let priorityKey = input.job.priorityKey;
+  setHandler(pageModeSignal, ({ mode: next, priorityKey: nextKey }) => {
     // A stop is final: a late pause or run signal must not restart a cancelled page.
     if (mode !== 'stop') mode = next;
+    if (nextKey !== undefined) priorityKey = nextKey;
   });
 
   const parentId = workflowInfo().parent?.workflowId;
@@ -90,9 +92,9 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   // One scope for every task of this run: a stop cancels them together (and one scope per task would cost a
   // scope's promises per task, which the sandbox's promise tracking makes expensive).
   const tasks = new CancellationScope();
-  const startTask = (row: TaskRow) => {
+  const startTask = (row: TaskRow, key: number) => {
     inFlight++;
-    void runOneTask(job, row).then(
+    void runOneTask(job, row, key).then(
       (result) => {
         inFlight--;
         record(row, result);
@@ -123,7 +125,7 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       if (workflowInfo().continueAsNewSuggested && next > cursor) break;
       const row = rows[next++]!;
       if (row.error !== undefined) record(row, { status: 'failed', errorCode: 'InvalidManifestRow', message: row.error });
-      else startTask(row);
+      else startTask(row, priorityKey);
     }
   });
   // Drain outside the task scope: cancelling it must not cut the wait for the tasks' answers.
@@ -136,11 +138,11 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   const done = next >= rows.length || mode === 'stop';
   await parent.signal(pageProgressSignal, { pageIndex, part, succeeded, failed, failures, done });
   if (!done) {
-    await continueAsNew<typeof batchPageWorkflow>({ ...input, mode, cursor: next, part: part + 1 });
+    await continueAsNew<typeof batchPageWorkflow>({ ...input, job: { ...job, priorityKey }, mode, cursor: next, part: part + 1 });
   }
 }
 
-function runOneTask(job: PageJobContext, row: TaskRow): Promise<TaskResult> {
+function runOneTask(job: PageJobContext, row: TaskRow, priorityKey: number): Promise<TaskResult> {
   const common: LocalActivityOptions = {
     startToCloseTimeout: job.taskTimeout,
     retry: {
@@ -155,8 +157,8 @@ function runOneTask(job: PageJobContext, row: TaskRow): Promise<TaskResult> {
     job.taskExecution === 'LocalActivity'
       ? proxyLocalActivities<Activities>(common)
       : // The task heartbeats while it runs, so a task lost with a crashed worker is retried within this, not
-        // after the whole start-to-close timeout.
-        proxyActivities<Activities>({ ...common, heartbeatTimeout: '20 seconds' });
+        // after the whole start-to-close timeout. Local activities run in this worker: no queue, no priority.
+        proxyActivities<Activities>({ ...common, heartbeatTimeout: '20 seconds', priority: { priorityKey } });
   return runTask({
     connection: job.connection,
     operation: job.operation,

@@ -97,6 +97,13 @@ export async function putText(s3: S3Client, bucket: string, key: string, body: s
   return (out.ETag ?? '').replace(/"/g, '');
 }
 
+/** Writes rows (one per line) as `manifests/<name>.csv` in `bucket`; returns where it is and its ETag. */
+export async function putManifest(s3: S3Client, bucket: string, name: string, rows: string[]) {
+  const key = `manifests/${name}.csv`;
+  const etag = await putText(s3, bucket, key, rows.map((r) => `${r}\n`).join(''));
+  return { bucket, key, etag };
+}
+
 export async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return out.Body!.transformToString();

@@ -8,7 +8,7 @@ import {
   createBucket,
   csvJob,
   manifestKey,
-  putText,
+  putManifest,
   readReport,
   seedObjects,
   startEngine,
@@ -30,11 +30,7 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.close());
 
-async function manifestOf(rows: string[], name: string) {
-  const key = `manifests/${name}.csv`;
-  const etag = await putText(engine.s3, data, key, rows.map((r) => `${r}\n`).join(''));
-  return { bucket: data, key, etag };
-}
+const manifestOf = (rows: string[], name: string) => putManifest(engine.s3, data, name, rows);
 
 async function waitFor(jobId: string, predicate: (job: JobDescriptor) => boolean, timeoutMs = 60_000): Promise<JobDescriptor> {
   const deadline = Date.now() + timeoutMs;

@@ -3,12 +3,13 @@
  * and the report lists each manifest row once with the right status.
  */
 import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { IdempotencyError } from '../../src/job-client';
 import {
   createBucket,
   csvJob,
   getText,
   manifestKey,
-  putText,
+  putManifest,
   readReport,
   seedObjects,
   startEngine,
@@ -30,11 +31,7 @@ beforeAll(async () => {
 
 afterAll(() => engine?.close());
 
-async function manifestOf(rows: string[], name: string) {
-  const key = `manifests/${name}.csv`;
-  const etag = await putText(engine.s3, data, key, rows.map((r) => `${r}\n`).join(''));
-  return { bucket: data, key, etag };
-}
+const manifestOf = (rows: string[], name: string) => putManifest(engine.s3, data, name, rows);
 
 test('tagging job tags every object and reports each row once', async () => {
   const manifest = await manifestOf(keys.map((k) => `${data},${manifestKey(k)}`), 'tagging');
@@ -115,4 +112,32 @@ test('copy job copies bytes, replaces metadata and tags, and fails missing objec
     expect.objectContaining({ key: 'objects/missing.txt', errorCode: 'NoSuchKey', httpStatus: '404' }),
   ]);
   expect(report.manifest.Results.map((r) => r.TaskExecutionStatus).sort()).toEqual(['failed', 'succeeded']);
+});
+
+test('no endpoint or credential enters workflow history', async () => {
+  const manifest = await manifestOf(keys.slice(0, 5).map((k) => `${data},${manifestKey(k)}`), 'secrets');
+  const { jobId } = await engine.jobs.createJob(csvJob(manifest, { S3DeleteObjectTagging: {} }, reports));
+  await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  const minio = engine.config.s3.minio!;
+  const secrets = [
+    (minio.credentials as { secretAccessKey: string }).secretAccessKey,
+    new URL(minio.endpoint!).host,
+  ];
+  for (const workflowId of [jobId, `${jobId}/page-0`]) {
+    const history = JSON.stringify(await engine.client.workflow.getHandle(workflowId).fetchHistory());
+    expect(history.length).toBeGreaterThan(1000);
+    for (const secret of secrets) expect(history).not.toContain(secret);
+  }
+});
+
+test('the same ClientRequestToken returns the same job; a different request under it is refused', async () => {
+  const manifest = await manifestOf(keys.slice(0, 3).map((k) => `${data},${manifestKey(k)}`), 'idempotent');
+  const request = csvJob(manifest, { S3DeleteObjectTagging: {} }, reports);
+  const first = await engine.jobs.createJob(request);
+  const again = await engine.jobs.createJob(request);
+  expect(again).toEqual({ jobId: first.jobId, created: false });
+  await engine.jobs.waitForCompletion(first.jobId, { timeoutMs: 60_000 });
+  // Still the same job after it finished.
+  expect(await engine.jobs.createJob(request)).toEqual({ jobId: first.jobId, created: false });
+  await expect(engine.jobs.createJob({ ...request, Priority: 99 })).rejects.toThrow(IdempotencyError);
 });

@@ -1,0 +1,61 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadWorkerConfig, WorkerConfigError } from '../../src/spec/worker-config';
+
+function file(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'wc-')), 'config.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('worker config', () => {
+  test('defaults, with no file and no variables', () => {
+    const config = loadWorkerConfig({});
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch', priorityLevels: 5 });
+    expect(config.s3).toEqual({});
+  });
+
+  test('a file, with environment variables winning', () => {
+    const path = file({
+      temporal: { address: 'temporal:7233' },
+      s3: { minio: { endpoint: 'http://minio:9000', forcePathStyle: true, credentials: { accessKeyIdEnv: 'K', secretAccessKeyEnv: 'S' } } },
+    });
+    const config = loadWorkerConfig({
+      S3BATCH_WORKER_CONFIG: path,
+      S3BATCH_NAMESPACE: 'jobs',
+      S3BATCH_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3BATCH_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: 'a',
+      AWS_SECRET_ACCESS_KEY: 'b',
+    });
+    expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'jobs' });
+    expect(config.s3.minio).toMatchObject({ endpoint: 'http://minio:9000', region: 'us-east-1' });
+    // The default connection names the variables, so the parsed config holds no secret.
+    expect(config.s3.default).toEqual({
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyIdEnv: 'AWS_ACCESS_KEY_ID', secretAccessKeyEnv: 'AWS_SECRET_ACCESS_KEY' },
+    });
+  });
+
+  test('every problem is named, with where it came from', () => {
+    const path = file({ s3: { bad: { endpoint: 'not a url', surprise: 1 } }, worker: { maxConcurrentActivityTaskExecutions: 0 } });
+    expect(() => loadWorkerConfig({ S3BATCH_WORKER_CONFIG: path })).toThrow(WorkerConfigError);
+    try {
+      loadWorkerConfig({ S3BATCH_WORKER_CONFIG: path });
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain(path);
+      expect(message).toMatch(/s3\.bad\.endpoint: /);
+      expect(message).toMatch(/s3\.bad: Unrecognized key: "surprise"/);
+      expect(message).toMatch(/worker\.maxConcurrentActivityTaskExecutions: /);
+    }
+  });
+
+  test('unreadable file and bad variables are clear errors', () => {
+    expect(() => loadWorkerConfig({ S3BATCH_WORKER_CONFIG: file('{not json') })).toThrow(/Invalid worker config .*config\.json/s);
+    expect(() => loadWorkerConfig({ S3BATCH_S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(/environment[\s\S]*S3BATCH_S3_FORCE_PATH_STYLE/);
+  });
+});
