@@ -30,7 +30,10 @@ export async function createWorker(
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(connections, { priorityLevels: config.temporal.priorityLevels }),
+    activities: createActivities(connections, {
+      priorityLevels: config.temporal.priorityLevels,
+      maxConcurrentTasks: config.worker.maxConcurrentTasks,
+    }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     // Undefined would override the SDK's defaults, so only set what is configured.

@@ -7,15 +7,24 @@ import { prepareManifest, type PrepareManifestInput } from './manifest/prepare';
 import { readPage, type ReadPageInput } from './manifest/read-page';
 import { writeReportManifest, writeReportShard, type WriteShardInput } from './report/write-report';
 import { runTask, type RunTaskInput } from './run-task';
+import { PriorityGate } from './priority-gate';
 import { validateJob } from './validate-job';
 import type { ReportRef } from '../shared/page-context';
 
-export function createActivities(connections: Connections, options: { priorityLevels: number } = { priorityLevels: 5 }) {
+export interface ActivityOptions {
+  /** The Temporal server's priority levels (worker config). */
+  priorityLevels: number;
+  /** Tasks run at once; more polled tasks wait and start in priority order. */
+  maxConcurrentTasks?: number;
+}
+
+export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
+  const gate = new PriorityGate(options.maxConcurrentTasks);
   return {
     validateJob: async (request: unknown) => validateJob(connections, request, options.priorityLevels),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
-    runTask: (input: RunTaskInput) => runTask(connections, input),
+    runTask: (input: RunTaskInput) => runTask({ connections, gate }, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
     writeReportManifest: (input: { jobId: string; report: ReportRef }) => writeReportManifest(connections, input),
   };

@@ -9,6 +9,7 @@ import { truncate, type TaskResult } from '../shared/types';
 import { classifyAwsError } from './aws-errors';
 import type { TaskObject } from './operations/operation';
 import { runOperation } from './operations/registry';
+import type { PriorityGate } from './priority-gate';
 import { UnknownConnectionError, type Connections } from './s3-clients';
 
 const HEARTBEAT_MS = 5_000;
@@ -19,16 +20,28 @@ export interface RunTaskInput {
   object: TaskObject;
   /** The retry policy's maximumAttempts: on that attempt, give up with a result instead of throwing. */
   maxAttempts: number;
+  /** Temporal priority key of the job when the task was scheduled (lower first); orders the worker's gate. */
+  priorityKey?: number;
 }
 
-export async function runTask(connections: Connections, input: RunTaskInput): Promise<TaskResult> {
+export interface TaskDeps {
+  connections: Connections;
+  gate: PriorityGate;
+}
+
+export async function runTask({ connections, gate }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
   const ctx = Context.current();
   // Long operations (large copies) keep telling Temporal they are alive; a worker that dies stops the beat, and
   // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.
   const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
   try {
     const s3 = connections.s3(input.connection);
-    const outcome = await runOperation({ s3, connections, signal: ctx.cancellationSignal }, input.object, input.operation);
+    const signal = ctx.cancellationSignal;
+    const outcome = await gate.run(
+      input.priorityKey ?? Number.MAX_SAFE_INTEGER,
+      () => runOperation({ s3, connections, signal }, input.object, input.operation),
+      signal
+    );
     return { status: 'succeeded', httpStatus: outcome.httpStatus ?? 200, message: truncate(outcome.message) };
   } catch (err) {
     if (err instanceof UnknownConnectionError) {

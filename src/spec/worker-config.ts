@@ -71,6 +71,11 @@ export const WorkerConfig = z
         maxConcurrentActivityTaskExecutions: z.number().int().min(1).max(2000).default(100),
         maxConcurrentWorkflowTaskExecutions: z.number().int().min(2).max(500).default(40),
         maxCachedWorkflows: z.number().int().min(0).optional(),
+        /**
+         * Tasks run at once by this worker; the rest of its activity slots hold polled tasks waiting, started in
+         * job-priority order. Absent: every slot runs (ordering is then left to the server).
+         */
+        maxConcurrentTasks: z.number().int().min(1).optional(),
       })
       .strict()
       .default({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40 }),

@@ -164,6 +164,7 @@ function runOneTask(job: PageJobContext, row: TaskRow, priorityKey: number): Pro
     operation: job.operation,
     object: { bucket: row.bucket, key: row.key!, versionId: row.versionId },
     maxAttempts: job.maxAttemptsPerTask,
+    priorityKey,
   });
 }
 

@@ -26,7 +26,8 @@ export interface Engine {
   jobs: JobClient;
   taskQueue: string;
   worker?: BuiltWorker;
-  startWorker(overrides?: Partial<WorkerOptions>): Promise<BuiltWorker>;
+  /** Starts the in-process worker, optionally with SDK options and worker-config changes. */
+  startWorker(overrides?: Partial<WorkerOptions>, worker?: Partial<WorkerConfig['worker']>): Promise<BuiltWorker>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
@@ -49,8 +50,11 @@ export async function startEngine(options: { startWorker?: boolean } = {}): Prom
     client,
     jobs: new JobClient(client, { taskQueue }),
     taskQueue,
-    async startWorker(overrides) {
-      const built = await createWorker(config, { workflowBundlePath: bundle, overrides });
+    async startWorker(overrides, worker) {
+      const built = await createWorker(
+        { ...config, worker: { ...config.worker, ...worker } },
+        { workflowBundlePath: bundle, overrides }
+      );
       engine.worker = built;
       void built.worker.run().catch((err) => console.error('worker failed', err));
       return built;
