@@ -141,3 +141,26 @@ test('the same ClientRequestToken returns the same job; a different request unde
   expect(await engine.jobs.createJob(request)).toEqual({ jobId: first.jobId, created: false });
   await expect(engine.jobs.createJob({ ...request, Priority: 99 })).rejects.toThrow(IdempotencyError);
 });
+
+test('FailedTasksOnly reports only the failed rows; pending tasks name their object in Temporal', async () => {
+  const rows = [...keys.slice(0, 8).map((k) => `${data},${manifestKey(k)}`), `${data},objects/not-there.txt`];
+  const manifest = await manifestOf(rows, 'failed-only');
+  const request = csvJob(manifest, { S3DeleteObjectTagging: {} }, reports, {
+    Report: { Enabled: true, Bucket: `arn:aws:s3:::${reports}`, Format: 'Report_CSV_20180820', ReportScope: 'FailedTasksOnly' },
+  });
+  const { jobId } = await engine.jobs.createJob(request);
+  const job = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(job.ProgressSummary).toMatchObject({ NumberOfTasksSucceeded: 8, NumberOfTasksFailed: 1 });
+  // No Prefix: the report sits at the bucket's root, as on AWS.
+  expect(job.S3Batch.ReportManifestKey).toBe(`job-${jobId}/manifest.json`);
+  const report = await readReport(engine.s3, reports, job.S3Batch.ReportManifestKey!);
+  expect(report.rows).toEqual([expect.objectContaining({ key: 'objects/not-there.txt', status: 'failed', errorCode: 'NoSuchKey' })]);
+  expect(report.manifest.Results.map((r) => r.TaskExecutionStatus)).toEqual(['failed']);
+
+  // Each task activity carries a summary naming its object (shown beside pending activities in Temporal Web).
+  const history = await engine.client.workflow.getHandle(`${jobId}/page-0`).fetchHistory();
+  const summaries = (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTask')
+    .map((e) => Buffer.from(e.userMetadata?.summary?.data ?? new Uint8Array()).toString('utf8'));
+  expect(summaries).toContain(JSON.stringify(`S3DeleteObjectTagging s3://${data}/objects/not-there.txt`));
+});
