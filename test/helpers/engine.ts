@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
+import { splitCsvLine } from '../../src/activities/manifest/csv-row';
 import { JobClient } from '../../src/job-client';
 import type { CreateJobInput } from '../../src/spec/job-spec';
 import type { WorkerConfig } from '../../src/spec/worker-config';
@@ -123,35 +124,6 @@ export interface ParsedReportRow {
   message: string;
 }
 
-/** Splits a report CSV line (RFC 4180). */
-export function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let v = '';
-      i++;
-      while (i < line.length) {
-        if (line[i] === '"' && line[i + 1] === '"') {
-          v += '"';
-          i += 2;
-        } else if (line[i] === '"') {
-          i++;
-          break;
-        } else v += line[i++];
-      }
-      out.push(v);
-      i++; // comma
-    } else {
-      const c = line.indexOf(',', i);
-      const end = c === -1 ? line.length : c;
-      out.push(line.slice(i, end));
-      i = end + 1;
-    }
-  }
-  return out;
-}
-
 /** Reads a job's report (manifest.json and every shard) into rows. */
 export async function readReport(s3: S3Client, bucket: string, manifestKey: string) {
   const manifest = JSON.parse(await getText(s3, bucket, manifestKey)) as {
@@ -164,7 +136,9 @@ export async function readReport(s3: S3Client, bucket: string, manifestKey: stri
     const text = await getText(s3, shard.Bucket, shard.Key);
     for (const line of text.split('\n')) {
       if (!line) continue;
-      const [b, k, v, status, httpStatus, errorCode, message] = parseCsvLine(line);
+      const fields = splitCsvLine(line);
+      if (!Array.isArray(fields)) throw new Error(`bad report line ${JSON.stringify(line)}: ${fields.error}`);
+      const [b, k, v, status, httpStatus, errorCode, message] = fields;
       rows.push({ bucket: b!, key: k!, versionId: v!, status: status!, httpStatus: httpStatus!, errorCode: errorCode!, message: message! });
     }
   }
