@@ -34,14 +34,14 @@ async function taskKeys(workflowId: string): Promise<number[]> {
 }
 
 /** A job over the objects, each named `times` times (a longer job without more objects to seed). */
-async function startJob(name: string, priority: number, times = 1): Promise<string> {
+async function startJob(name: string, priority: number, times = 1, extensions = { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50 }): Promise<string> {
   const rows = Array.from({ length: times }, () => keys.map((k) => `${data},${k}\n`).join('')).join('');
   const etag = await putText(engine.s3, data, `${name}.csv`, rows);
   const { jobId } = await engine.jobs.createJob(
     csvJob({ bucket: data, key: `${name}.csv`, etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'p', Value: name }] } }, data, {
       Priority: priority,
       Report: { Enabled: false },
-      Extensions: { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50 },
+      Extensions: extensions,
     })
   );
   return jobId;
@@ -77,20 +77,24 @@ async function taskCompletionTimes(jobId: string): Promise<number[]> {
 test('a higher-priority job started later overtakes a lower-priority one on a saturated worker', async () => {
   const low = await startJob('low', 1, 20);
   await waitUntil(low, (j) => done(j) >= 10);
-  const high = await startJob('high', 1_000_000);
+  // One page with every task in flight: the high job never pauses between pages, so the worker always has its
+  // tasks waiting once they have arrived.
+  const high = await startJob('high', Number(process.env.HIGH ?? 1_000_000), 1, { PageSize: 500, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 200 });
   await engine.jobs.waitForCompletion(high, { timeoutMs: 120_000 });
   await engine.jobs.cancelJob(low, 'done with it');
   expect((await engine.jobs.waitForCompletion(low, { timeoutMs: 120_000 })).Status).toBe('Cancelled');
 
   // From history: how many low tasks completed while the high job's 120 tasks were completing. Sharing the one
-  // slot equally would give about 120; priority order gives only the tasks that ran while no high task waited.
+  // slot gives the low job a large share; priority order gives it only the tasks that ran before the high job's
+  // tasks had reached the worker.
   const highTimes = await taskCompletionTimes(high);
   expect(highTimes).toHaveLength(120);
   const lowTimes = await taskCompletionTimes(low);
   const [from, to] = [highTimes[0]!, highTimes[highTimes.length - 1]!];
   const lowDuringHigh = lowTimes.filter((t) => t > from && t < to).length;
   expect(lowTimes.filter((t) => t > to).length + lowTimes.filter((t) => t < from).length).toBeGreaterThan(0);
-  expect(lowDuringHigh).toBeLessThan(30);
+  console.log(`priority: ${lowDuringHigh} low tasks completed while the high job ran`);
+  expect(lowDuringHigh).toBeLessThan(20);
 }, 300_000);
 
 test('tasks carry the job priority; UpdateJobPriority applies to tasks scheduled after it', async () => {
