@@ -34,7 +34,9 @@ async function taskKeys(workflowId: string): Promise<number[]> {
 }
 
 /** A job over the objects, each named `times` times (a longer job without more objects to seed). */
-async function startJob(name: string, priority: number, times = 1, extensions = { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50 }): Promise<string> {
+const SHARED_PAGES = { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50 };
+
+async function startJob(name: string, priority: number, times = 1, extensions = SHARED_PAGES): Promise<string> {
   const rows = Array.from({ length: times }, () => keys.map((k) => `${data},${k}\n`).join('')).join('');
   const etag = await putText(engine.s3, data, `${name}.csv`, rows);
   const { jobId } = await engine.jobs.createJob(
@@ -79,7 +81,8 @@ test('a higher-priority job started later overtakes a lower-priority one on a sa
   await waitUntil(low, (j) => done(j) >= 10);
   // One page with every task in flight: the high job never pauses between pages, so the worker always has its
   // tasks waiting once they have arrived.
-  const high = await startJob('high', Number(process.env.HIGH ?? 1_000_000), 1, { PageSize: 500, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 200 });
+  const onePage = { PageSize: 500, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 200 };
+  const high = await startJob('high', 1_000_000, 1, onePage);
   await engine.jobs.waitForCompletion(high, { timeoutMs: 120_000 });
   await engine.jobs.cancelJob(low, 'done with it');
   expect((await engine.jobs.waitForCompletion(low, { timeoutMs: 120_000 })).Status).toBe('Cancelled');
