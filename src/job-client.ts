@@ -44,6 +44,13 @@ export class JobStatusError extends Error {
   }
 }
 
+/** A query that no worker answered in time (gRPC DEADLINE_EXCEEDED): worth asking again. */
+function isQueryTimeout(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: number } }).cause;
+  return cause?.code === GRPC_DEADLINE_EXCEEDED || /query timed out/i.test(String((err as Error)?.message ?? ''));
+}
+const GRPC_DEADLINE_EXCEEDED = 4;
+
 /** A job id from a ClientRequestToken: the same token always names the same job (UUID-shaped, like AWS's). */
 export function jobIdFromToken(token: string): string {
   const h = createHash('sha256').update(`s3-batch:${token}`).digest('hex');
@@ -208,7 +215,14 @@ export class JobClient {
     const deadline = options.timeoutMs ? Date.now() + options.timeoutMs : Infinity;
     let last = '';
     for (;;) {
-      const job = await this.describeJob(jobId);
+      let job: JobDescriptor;
+      try {
+        job = await this.describeJob(jobId);
+      } catch (err) {
+        // A query times out when no worker answers in time (all busy, or restarting): keep waiting.
+        if (!isQueryTimeout(err) || Date.now() > deadline) throw err;
+        continue;
+      }
       const key = JSON.stringify([job.Status, job.ProgressSummary.NumberOfTasksSucceeded, job.ProgressSummary.NumberOfTasksFailed]);
       if (key !== last) {
         last = key;
