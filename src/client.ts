@@ -55,7 +55,7 @@ async function run(argv: string[]): Promise<number> {
   };
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: env.S3BATCH_TEMPORAL_ADDRESS, connectTimeout: '5s' });
+    connection = await Connection.connect({ address: env.S3BATCH_TEMPORAL_ADDRESS });
   } catch (err) {
     console.error(`cannot reach Temporal at ${env.S3BATCH_TEMPORAL_ADDRESS} (S3BATCH_TEMPORAL_ADDRESS): ${(err as Error).message}`);
     return EXIT.unreachable;
@@ -78,7 +78,8 @@ async function run(argv: string[]): Promise<number> {
         }
         const { jobId, created } = await jobs.createJob(request);
         print({ JobId: jobId, Created: created });
-        return values.wait ? wait(jobId) : EXIT.ok;
+        // Awaited here: the finally below closes the connection.
+        return values.wait ? await wait(jobId) : EXIT.ok;
       }
       case 'describe-job':
         need(1, '<job-id>');
@@ -112,7 +113,7 @@ async function run(argv: string[]): Promise<number> {
         return EXIT.ok;
       case 'wait':
         need(1, '<job-id>');
-        return wait(rest[0]!);
+        return await wait(rest[0]!);
       default:
         throw new UsageError(
           'usage: s3batch create-job|describe-job|list-jobs|confirm|pause|resume|cancel|update-job-priority|wait ...'
@@ -127,6 +128,7 @@ run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     console.error(err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message);
+    if (process.env.S3BATCH_DEBUG) console.error(err);
     const code =
       err instanceof UsageError || err instanceof JobSpecError || err instanceof z.ZodError || err instanceof IdempotencyError
         ? EXIT.badInput
