@@ -8,7 +8,7 @@
  *
  *   DEMO_OBJECTS (default 2000)   how many objects the job copies
  */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
@@ -16,7 +16,7 @@ import { JobClient } from '../src/job-client';
 import type { JobDescriptor } from '../src/shared/types';
 import { createWorker } from '../src/worker-runtime';
 import { stackConfigFromEnv, stackUp } from './stack/index';
-import { workerConfigForStack } from './stack/worker-config';
+import { stackS3Client, workerConfigForStack } from './stack/worker-config';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -32,10 +32,15 @@ function bar(job: JobDescriptor): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(job.Status).padEnd(10)} ${done}/${total || '?'} (${ok} succeeded, ${failed} failed) ${job.ProgressSummary.Timers.ElapsedTimeInActiveSeconds}s active`;
 }
 
-async function seed(s3: S3Client, bucket: string, count: number): Promise<string[]> {
+/** Creates the bucket unless this demo made it on an earlier run. */
+async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err) => {
     if (err?.name !== 'BucketAlreadyOwnedByYou') throw err;
   });
+}
+
+async function seed(s3: S3Client, bucket: string, count: number): Promise<string[]> {
+  await ensureBucket(s3, bucket);
   const keys = Array.from({ length: count }, (_, i) => `photos/2026/img ${String(i).padStart(6, '0')}.jpg`);
   let next = 0;
   await Promise.all(
@@ -55,12 +60,7 @@ async function main(): Promise<void> {
   console.log('Starting the local stack (first run builds the Go tools; later runs take seconds)...');
   const stack = await stackUp(stackConfigFromEnv(), { log: (line) => console.log(`  ${line}`) });
   const config = workerConfigForStack(stack, 's3-batch-demo');
-  const s3 = new S3Client({
-    endpoint: stack.s3.endpoint,
-    region: stack.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
-  });
+  const s3 = stackS3Client(stack.s3);
 
   const runId = Date.now().toString(36);
   const source = 'demo-source';
@@ -68,11 +68,7 @@ async function main(): Promise<void> {
   const reports = 'demo-reports';
   console.log(`Seeding ${env.DEMO_OBJECTS} objects into s3://${source} on MinIO (${stack.s3.endpoint})...`);
   const keys = await seed(s3, source, env.DEMO_OBJECTS);
-  for (const bucket of [target, reports]) {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err) => {
-      if (err?.name !== 'BucketAlreadyOwnedByYou') throw err;
-    });
-  }
+  for (const bucket of [target, reports]) await ensureBucket(s3, bucket);
   // One row per object, keys URL-encoded as S3 Batch Operations manifests want them.
   const manifest = keys.map((k) => `${source},${encodeURIComponent(k).replace(/%2F/g, '/')}\n`).join('');
   const manifestKey = `manifests/demo-${runId}.csv`;

@@ -4,9 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { readStackState, type StackState } from '../../scripts/stack/index';
+import { stackS3Client } from '../../scripts/stack/worker-config';
 
 export type { StackState } from '../../scripts/stack/index';
 
@@ -27,22 +28,12 @@ export function getStack(): StackState {
 
 /** An S3 client for MinIO (path-style, as a local endpoint needs). Call destroy() when done. */
 export function s3Client(stack: StackState = getStack()): S3Client {
-  return new S3Client({
-    endpoint: stack.s3.endpoint,
-    region: stack.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
-  });
+  return stackS3Client(stack.s3);
 }
 
 /** An S3 client for moto: ACLs, archive storage classes, RestoreObject. */
 export function motoClient(stack: StackState = getStack()): S3Client {
-  return new S3Client({
-    endpoint: stack.moto.endpoint,
-    region: stack.moto.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: stack.moto.accessKeyId, secretAccessKey: stack.moto.secretAccessKey },
-  });
+  return stackS3Client(stack.moto);
 }
 
 /**
