@@ -18,7 +18,7 @@ import type { WorkerConfig } from '../../src/spec/worker-config';
 import { workerConfigForStack } from '../../scripts/stack/worker-config';
 import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
 import { getStack, s3Client, uniqueName } from './stack';
-import { workflowBundlePath } from './workflow-bundle';
+import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 
 export interface Engine {
   config: WorkerConfig;

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkerConfig } from '../../src/spec/worker-config';
-import { workflowBundlePath } from './workflow-bundle';
+import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 
 const ROOT = resolve(__dirname, '../..');
 

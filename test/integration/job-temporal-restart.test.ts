@@ -16,7 +16,7 @@ import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
 import { createBucket, csvJob, putText, readReport, seedObjects, uniqueBucket } from '../helpers/engine';
 import { freePortBlock } from '../helpers/ports';
 import { getStack, s3Client } from '../helpers/stack';
-import { workflowBundlePath } from '../helpers/workflow-bundle';
+import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 
 const NAMESPACE = 's3-batch-restart';
 let dataDir: string;

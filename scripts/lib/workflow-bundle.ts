@@ -1,6 +1,6 @@
 /**
- * One workflow bundle per source version, cached on disk: bundling takes seconds, and every test file that starts
- * a worker would otherwise pay for it again.
+ * One workflow bundle per source version, cached in .cache/: bundling takes seconds, and every test file (and bench
+ * run) that starts a worker would otherwise pay for it again.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
