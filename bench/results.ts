@@ -1,0 +1,58 @@
+/** One contender run's measurements, the printed table, and the JSON written next to the chart. */
+import type { Operation } from './options';
+
+export interface RunResult {
+  /** e.g. `limit`, `s5cmd`, `s3-batch Activity p4x16 s100`. */
+  contender: string;
+  operation: Operation;
+  objects: number;
+  objectSize: number;
+  concurrency: number;
+  /** Objects that show this run's work afterwards (counted in S3, not taken from the contender's word). */
+  verified: number;
+  seconds: number;
+  tasksPerSecond: number;
+  /** tasksPerSecond / the limit's, for the same operation and N (undefined when no limit run). */
+  ratioToLimit?: number;
+  peakRssBytes: number;
+  /** Temporal history events per 1,000 tasks, over the job's and its pages' runs (s3-batch only). */
+  historyEventsPerThousand?: number;
+  /**
+   * CPU seconds per 1,000 tasks while the run was timed: the contender's own process (the worker, for s3-batch),
+   * the Temporal dev server and MinIO. With 2 cores, their sum against the wall time shows what held a run back.
+   */
+  cpuSecondsPerThousand: { contender: number; temporal: number; minio: number };
+  /** From start until the first manifest row's object showed the work, polled every 20 ms. */
+  firstTaskMs?: number;
+  /** Settings of an s3-batch run (mode, pages, tasks per page, worker slots). */
+  settings?: Record<string, string | number>;
+}
+
+export function withRatios(results: RunResult[]): RunResult[] {
+  return results.map((r) => {
+    const limit = results.find((l) => l.contender === 'limit' && l.operation === r.operation && l.objects === r.objects);
+    return limit ? { ...r, ratioToLimit: r.tasksPerSecond / limit.tasksPerSecond } : r;
+  });
+}
+
+const mib = (bytes: number) => (bytes ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : '-');
+
+export function formatTable(results: RunResult[]): string {
+  const header = ['operation', 'objects', 'contender', 'tasks/s', 'x limit', 'seconds', 'first task', 'peak RSS', 'events/1k', 'CPU s/1k: own+temporal+minio', 'verified'];
+  const rows = results.map((r) => [
+    r.operation,
+    r.objects.toLocaleString('en-US'),
+    r.contender,
+    r.tasksPerSecond.toFixed(0),
+    r.ratioToLimit === undefined ? '-' : r.ratioToLimit.toFixed(2),
+    r.seconds.toFixed(1),
+    r.firstTaskMs === undefined ? '-' : `${r.firstTaskMs} ms`,
+    mib(r.peakRssBytes),
+    r.historyEventsPerThousand === undefined ? '-' : r.historyEventsPerThousand.toFixed(0),
+    `${r.cpuSecondsPerThousand.contender.toFixed(1)}+${r.cpuSecondsPerThousand.temporal.toFixed(1)}+${r.cpuSecondsPerThousand.minio.toFixed(1)}`,
+    `${r.verified}/${r.objects}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i <= 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i <= 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
+}

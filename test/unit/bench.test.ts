@@ -1,0 +1,118 @@
+/** The bench's own logic: flags, ratios and the table, and measuring a child process's memory and CPU. */
+import { cpuSecondsOf, spawnMeasured } from '../../bench/child-process';
+import { BenchUsageError, parseBenchArgs } from '../../bench/options';
+import { formatTable, type RunResult, withRatios } from '../../bench/results';
+import { objectKey, objectKeys, runConcurrently } from '../../bench/workload';
+
+describe('bench flags', () => {
+  test('defaults: 10,000 objects of 1 KiB, both operations, every contender, both task modes', () => {
+    expect(parseBenchArgs([])).toEqual({
+      objects: [10000],
+      size: 1024,
+      operation: ['copy', 'tagging'],
+      concurrency: 64,
+      contenders: ['limit', 's5cmd', 's3-batch'],
+      modes: ['Activity', 'LocalActivity'],
+      pages: [4],
+      slots: [100],
+      out: 'bench/results',
+    });
+  });
+
+  test('lists and numbers are parsed', () => {
+    const options = parseBenchArgs(['--objects', '1000,100000', '--operation', 'copy', '--modes', 'LocalActivity', '--pages', '2,8', '--concurrency', '32']);
+    expect(options).toMatchObject({ objects: [1000, 100000], operation: ['copy'], modes: ['LocalActivity'], pages: [2, 8], concurrency: 32 });
+  });
+
+  test.each([
+    [['--objects', '10,ten'], /--objects item 2: .*number/i],
+    [['--operation', 'delete'], /--operation item 1: /],
+    [['--concurrency', '0'], /--concurrency: /],
+    [['--pages', '3'], /--pages 3 does not divide --concurrency 64/],
+    [['--speed', 'max'], /Unknown option '--speed'/],
+  ])('%j is refused, naming the flag', (argv, message) => {
+    expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
+    expect(() => parseBenchArgs(argv)).toThrow(message);
+  });
+
+  test('--help', () => {
+    expect(parseBenchArgs(['--help'])).toBe('help');
+  });
+});
+
+function result(contender: string, operation: 'copy' | 'tagging', tasksPerSecond: number): RunResult {
+  return {
+    contender,
+    operation,
+    objects: 1000,
+    objectSize: 1024,
+    concurrency: 64,
+    verified: 1000,
+    seconds: 1000 / tasksPerSecond,
+    tasksPerSecond,
+    peakRssBytes: 100 * 1024 * 1024,
+    cpuSecondsPerThousand: { contender: 2, temporal: 1, minio: 1.5 },
+  };
+}
+
+describe('bench results', () => {
+  test('ratios are to the limit of the same operation and N', () => {
+    const rows = withRatios([result('limit', 'copy', 400), result('s3-batch', 'copy', 300), result('limit', 'tagging', 200), result('s3-batch', 'tagging', 50)]);
+    expect(rows.map((r) => r.ratioToLimit)).toEqual([1, 0.75, 1, 0.25]);
+  });
+
+  test('the table has a row per run, with the ratio and the CPU split', () => {
+    const table = formatTable(withRatios([result('limit', 'copy', 400), result('s3-batch', 'copy', 300)]));
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/\| copy +\| 1,000 +\| s3-batch +\| +300 \| +0\.75 \|.*\| +100 MiB \|.*2\.0\+1\.0\+1\.5 \| 1000\/1000 \|/);
+  });
+});
+
+describe('bench workload helpers', () => {
+  test('object keys sort in manifest order', () => {
+    expect(objectKey(7)).toBe('obj/0000007');
+    const keys = objectKeys(12);
+    expect([...keys].sort()).toEqual(keys);
+  });
+
+  test('runConcurrently visits every index once with at most N at a time', async () => {
+    const seen: number[] = [];
+    let running = 0;
+    let most = 0;
+    await runConcurrently(50, 4, async (i) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      seen.push(i);
+      running--;
+    });
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(most).toBe(4);
+  });
+});
+
+describe('measuring a child process', () => {
+  test('peak RSS and CPU of a child that allocates 200 MiB and spins', async () => {
+    const script = `
+      const b = Buffer.alloc(200 * 1024 * 1024, 1);
+      const until = Date.now() + 400; let x = 0; while (Date.now() < until) x += b[x % b.length];
+      console.log('ready', x > 0);
+      setTimeout(() => {}, 300);`;
+    const child = spawnMeasured(process.execPath, ['-e', script]);
+    await child.waitFor('ready', 20_000);
+    expect(child.peakRssBytes()).toBeGreaterThan(200 * 1024 * 1024);
+    expect(child.cpuSeconds()).toBeGreaterThan(0.2);
+    expect(await child.exited).toBe(0);
+  });
+
+  test('waitFor rejects when the child exits without the line', async () => {
+    const child = spawnMeasured(process.execPath, ['-e', 'console.log("something else")']);
+    await expect(child.waitFor('never printed', 20_000)).rejects.toThrow(/exited with 0 before printing "never printed"/);
+  });
+
+  test('cpuSecondsOf reads this process, and 0 for a pid that does not exist', () => {
+    expect(cpuSecondsOf(process.pid)).toBeGreaterThan(0);
+    expect(cpuSecondsOf(2 ** 22 + 12345)).toBe(0);
+  });
+});
