@@ -33,9 +33,11 @@ export async function createWorker(
     activities: createActivities(connections, {
       priorityLevels: config.temporal.priorityLevels,
       maxConcurrentTasks: config.worker.maxConcurrentTasks,
+      taskExecution: config.worker.taskExecution,
     }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentLocalActivityExecutions,
     // Undefined would override the SDK's defaults, so only set what is configured.
     ...(config.worker.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.worker.maxCachedWorkflows } : {}),
     ...(options.identity ? { identity: options.identity } : {}),

@@ -10,18 +10,25 @@ import { runTask, type RunTaskInput } from './run-task';
 import { PriorityGate } from './priority-gate';
 import { validateJob } from './validate-job';
 import type { ReportRef } from '../shared/page-context';
+import { DEFAULT_TASK_EXECUTION, type TaskExecution } from '../spec/job-spec';
 
 export interface ActivityOptions {
   /** The Temporal server's priority levels (worker config). */
   priorityLevels: number;
   /** Tasks run at once; more polled tasks wait and start in priority order. */
   maxConcurrentTasks?: number;
+  /** How tasks run when a job does not say (worker config). */
+  taskExecution?: TaskExecution;
 }
 
 export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
   const gate = new PriorityGate(options.maxConcurrentTasks);
   return {
-    validateJob: async (request: unknown) => validateJob(connections, request, options.priorityLevels),
+    validateJob: async (request: unknown) =>
+      validateJob(connections, request, {
+        priorityLevels: options.priorityLevels,
+        taskExecution: options.taskExecution ?? DEFAULT_TASK_EXECUTION,
+      }),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
     runTask: (input: RunTaskInput) => runTask({ connections, gate }, input),

@@ -3,10 +3,17 @@
  * bypasses our client, and a recorded activity result keeps replay deterministic even after the schema changes.
  * Also checks that every connection the job names exists in this worker's config.
  */
-import { validateJobSpec, type SpecValidation } from '../spec/job-spec';
+import { type TaskExecution, validateJobSpec, type SpecValidation } from '../spec/job-spec';
 import type { Connections } from './s3-clients';
 
-export function validateJob(connections: Connections, request: unknown, priorityLevels: number): SpecValidation {
+export interface WorkerJobDefaults {
+  /** The Temporal server's priority levels (worker config). */
+  priorityLevels: number;
+  /** How tasks run when the job does not say (worker config). */
+  taskExecution: TaskExecution;
+}
+
+export function validateJob(connections: Connections, request: unknown, defaults: WorkerJobDefaults): SpecValidation {
   const result = validateJobSpec(request);
   if (!result.ok) return result;
   const { job } = result;
@@ -18,5 +25,9 @@ export function validateJob(connections: Connections, request: unknown, priority
   const problems = named
     .filter(([, name]) => !connections.has('s3', name))
     .map(([path, name]) => ({ path, message: `unknown S3 connection "${name}": the worker config does not define it` }));
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, job: { ...job, priorityLevels } };
+  if (problems.length > 0) return { ok: false, problems };
+  const taskExecution = job.extensions.TaskExecution ?? defaults.taskExecution;
+  // The effective mode is echoed in the request, so describeJob and Temporal Web show how the tasks run.
+  const echoed = { ...job.request, Extensions: { ...job.request.Extensions, TaskExecution: taskExecution } };
+  return { ok: true, job: { ...job, request: echoed, taskExecution, priorityLevels: defaults.priorityLevels } };
 }

@@ -8,9 +8,11 @@
  *   S3BATCH_S3_ENDPOINT, S3BATCH_S3_REGION, S3BATCH_S3_FORCE_PATH_STYLE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY:
  *     define (or override) the connection named "default".
  *   S3BATCH_MAX_CONCURRENT_ACTIVITIES (100)  S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS (40)
+ *   S3BATCH_TASK_EXECUTION (LocalActivity): how tasks run when a job does not say
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_TASK_EXECUTION, TaskExecution } from './job-spec';
 
 const Credentials = z.union([
   z
@@ -71,6 +73,10 @@ export const WorkerConfig = z
         maxConcurrentActivityTaskExecutions: z.number().int().min(1).max(2000).default(100),
         maxConcurrentWorkflowTaskExecutions: z.number().int().min(2).max(500).default(40),
         maxCachedWorkflows: z.number().int().min(0).optional(),
+        /** Local-activity slots: tasks of LocalActivity jobs run at once by this worker. */
+        maxConcurrentLocalActivityExecutions: z.number().int().min(1).max(2000).default(100),
+        /** How tasks run when a job's Extensions.TaskExecution does not say (see bench/ for why LocalActivity). */
+        taskExecution: TaskExecution.default(DEFAULT_TASK_EXECUTION),
         /**
          * Tasks run at once by this worker; the rest of its activity slots hold polled tasks waiting, started in
          * job-priority order. Absent: every slot runs (ordering is then left to the server).
@@ -78,7 +84,12 @@ export const WorkerConfig = z
         maxConcurrentTasks: z.number().int().min(1).optional(),
       })
       .strict()
-      .default({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40 }),
+      .default({
+        maxConcurrentActivityTaskExecutions: 100,
+        maxConcurrentWorkflowTaskExecutions: 40,
+        maxConcurrentLocalActivityExecutions: 100,
+        taskExecution: DEFAULT_TASK_EXECUTION,
+      }),
   })
   .strict();
 
@@ -118,6 +129,7 @@ const EnvOverrides = z.object({
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3BATCH_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).optional(),
   S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).optional(),
+  S3BATCH_TASK_EXECUTION: TaskExecution.optional(),
 });
 
 /** Every environment variable the worker reads. */
@@ -161,5 +173,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   if (e.S3BATCH_MAX_CONCURRENT_ACTIVITIES) worker.maxConcurrentActivityTaskExecutions = e.S3BATCH_MAX_CONCURRENT_ACTIVITIES;
   if (e.S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS)
     worker.maxConcurrentWorkflowTaskExecutions = e.S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS;
+  if (e.S3BATCH_TASK_EXECUTION) worker.taskExecution = e.S3BATCH_TASK_EXECUTION;
   return parseWorkerConfig({ ...raw, temporal, s3, worker }, e.S3BATCH_WORKER_CONFIG ?? 'environment');
 }

@@ -474,7 +474,8 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       maxAttemptsPerTask: ext.MaxAttemptsPerTask,
       tasksPerPageRun: ext.TasksPerPageRun,
       taskTimeout: `${ext.TaskTimeoutSeconds} seconds`,
-      taskExecution: ext.TaskExecution,
+      // Jobs validated before ResolvedJob had taskExecution ran with the schema's old default, Activity.
+      taskExecution: s.job.taskExecution ?? ext.TaskExecution ?? 'Activity',
       priorityKey: priorityKeyFor(s.priority, s.job.priorityLevels),
     };
   }

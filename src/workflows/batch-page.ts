@@ -119,8 +119,12 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
         pauseReported = false;
         continue;
       }
-      await condition(() => mode !== 'run' || inFlight < job.maxConcurrentTasks);
-      if (mode !== 'run') continue;
+      // Wait only when no slot is free: a free slot starts its task without an await, so a burst of answers refills
+      // the window in one go, and no promise (each one costs a stack capture in the sandbox) is made per task.
+      if (mode !== 'run' || inFlight >= job.maxConcurrentTasks) {
+        await condition(() => mode !== 'run' || inFlight < job.maxConcurrentTasks);
+        continue;
+      }
       // Within budget, unless Temporal asks for a fresh run sooner: then this run ends at `next`.
       if (workflowInfo().continueAsNewSuggested && next > cursor) break;
       const row = rows[next++]!;

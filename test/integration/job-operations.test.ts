@@ -147,6 +147,8 @@ test('FailedTasksOnly reports only the failed rows; pending tasks name their obj
   const manifest = await manifestOf(rows, 'failed-only');
   const request = csvJob(manifest, { S3DeleteObjectTagging: {} }, reports, {
     Report: { Enabled: true, Bucket: `arn:aws:s3:::${reports}`, Format: 'Report_CSV_20180820', ReportScope: 'FailedTasksOnly' },
+    // Pending tasks show in Temporal Web as activities; local activities (the default) are not listed there.
+    Extensions: { TaskExecution: 'Activity' },
   });
   const { jobId } = await engine.jobs.createJob(request);
   const job = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });

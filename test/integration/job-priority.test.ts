@@ -34,7 +34,9 @@ async function taskKeys(workflowId: string): Promise<number[]> {
 }
 
 /** A job over the objects, each named `times` times (a longer job without more objects to seed). */
-const SHARED_PAGES = { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50 };
+// Activity tasks: their order is the Temporal server's, by priority key. (Local-activity tasks run in their page's
+// worker, ordered only by that worker's gate.)
+const SHARED_PAGES = { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50, TaskExecution: 'Activity' as const };
 
 async function startJob(name: string, priority: number, times = 1, extensions = SHARED_PAGES): Promise<string> {
   const rows = Array.from({ length: times }, () => keys.map((k) => `${data},${k}\n`).join('')).join('');
@@ -81,7 +83,7 @@ test('a higher-priority job started later overtakes a lower-priority one on a sa
   await waitUntil(low, (j) => done(j) >= 10);
   // One page with every task in flight: the high job never pauses between pages, so the worker always has its
   // tasks waiting once they have arrived.
-  const onePage = { PageSize: 500, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 200 };
+  const onePage = { PageSize: 500, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 200, TaskExecution: 'Activity' as const };
   const high = await startJob('high', 1_000_000, 1, onePage);
   await engine.jobs.waitForCompletion(high, { timeoutMs: 120_000 });
   await engine.jobs.cancelJob(low, 'done with it');
@@ -106,7 +108,7 @@ test('tasks carry the job priority; UpdateJobPriority applies to tasks scheduled
     csvJob({ bucket: data, key: 'm.csv', etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'p', Value: '1' }] } }, data, {
       Priority: 10,
       Report: { Enabled: false },
-      Extensions: { PageSize: 60, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 4 },
+      Extensions: { PageSize: 60, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 4, TaskExecution: 'Activity' },
     })
   );
   const before = priorityKeyFor(10, TEMPORAL_PRIORITY_LEVELS);

@@ -1,3 +1,5 @@
+import { validateJob } from '../../src/activities/validate-job';
+import { Connections } from '../../src/activities/s3-clients';
 import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
 
 const base: CreateJobInput = {
@@ -107,5 +109,29 @@ describe('job spec', () => {
   test('non-object input gets a clear error', () => {
     expect(problems('hello')).toEqual([expect.stringMatching(/expected object/)]);
     expect(problems(null)).toEqual([expect.stringMatching(/expected object/)]);
+  });
+});
+
+describe('task execution mode', () => {
+  const connections = new Connections({ s3: { default: { region: 'us-east-1', forcePathStyle: false } }, lambda: {} });
+
+  test.each([
+    [undefined, 'LocalActivity', 'LocalActivity'],
+    [undefined, 'Activity', 'Activity'],
+    ['Activity', 'LocalActivity', 'Activity'],
+    ['LocalActivity', 'Activity', 'LocalActivity'],
+  ] as const)("job says %s, worker default %s: tasks run as %s, and describeJob's request says so", (asked, workerDefault, runs) => {
+    const request = { ...base, Extensions: asked ? { TaskExecution: asked } : undefined };
+    const r = validateJob(connections, request, { priorityLevels: 32, taskExecution: workerDefault });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.job.taskExecution).toBe(runs);
+    expect(r.job.request.Extensions.TaskExecution).toBe(runs);
+    expect(r.job.priorityLevels).toBe(32);
+  });
+
+  test('an unknown mode is refused with its path', () => {
+    expect(problems({ ...base, Extensions: { TaskExecution: 'Thread' } })).toEqual([
+      expect.stringMatching(/^Extensions\.TaskExecution: .*"LocalActivity"\|"Activity"/),
+    ]);
   });
 });

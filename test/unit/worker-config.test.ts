@@ -16,6 +16,13 @@ describe('worker config', () => {
     expect(config.s3).toEqual({});
   });
 
+  test('tasks run as local activities unless the config or S3BATCH_TASK_EXECUTION says otherwise', () => {
+    expect(loadWorkerConfig({}).worker).toMatchObject({ taskExecution: 'LocalActivity', maxConcurrentLocalActivityExecutions: 100 });
+    expect(loadWorkerConfig({ S3BATCH_WORKER_CONFIG: file({ worker: { taskExecution: 'Activity' } }) }).worker.taskExecution).toBe('Activity');
+    expect(loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Activity' }).worker.taskExecution).toBe('Activity');
+    expect(() => loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Thread' })).toThrow(/S3BATCH_TASK_EXECUTION: /);
+  });
+
   test('a file, with environment variables winning', () => {
     const path = file({
       temporal: { address: 'temporal:7233' },
