@@ -15,6 +15,7 @@ export const USAGE = `npm run bench -- [options]
   --modes LIST              s3-batch task execution: Activity, LocalActivity (default both)
   --pages LIST              s3-batch MaxConcurrentPages values to try (default 4); tasks per page = C / pages
   --slots LIST              worker maxConcurrentActivityTaskExecutions values to try (default 100)
+  --workers LIST            s3-batch worker processes to try (default 1)
   --out DIR                 where results.json and throughput.png go (default bench/results)
   --help`;
 
@@ -34,6 +35,7 @@ export const BenchOptions = z
     modes: choiceList(['Activity', 'LocalActivity']).default(['Activity', 'LocalActivity']),
     pages: countList(64).default([4]),
     slots: countList(2000).default([100]),
+    workers: countList(16).default([1]),
     out: z.string().min(1).default('bench/results'),
   })
   .strict();
@@ -59,6 +61,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
         modes: { type: 'string' },
         pages: { type: 'string' },
         slots: { type: 'string' },
+        workers: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },

@@ -28,7 +28,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROOT = resolve(__dirname, '..');
 
 function s3BatchSettings(options: BenchOptions): S3BatchSettings[] {
-  return options.modes.flatMap((mode) => options.pages.flatMap((pages) => options.slots.map((slots) => ({ mode, pages, slots }))));
+  return options.modes.flatMap((mode) =>
+    options.pages.flatMap((pages) => options.slots.flatMap((slots) => options.workers.map((workers) => ({ mode, pages, slots, workers }))))
+  );
 }
 
 function machine() {

@@ -27,10 +27,12 @@ export interface S3BatchSettings {
   pages: number;
   /** Worker activity slots (maxConcurrentActivityTaskExecutions). */
   slots: number;
+  /** Worker processes on the job's task queue. */
+  workers: number;
 }
 
 export function s3BatchLabel(s: S3BatchSettings, concurrency: number): string {
-  return `s3-batch ${s.mode} ${s.pages}x${concurrency / s.pages} slots ${s.slots}`;
+  return `s3-batch ${s.mode} ${s.pages}x${concurrency / s.pages} slots ${s.slots}${s.workers > 1 ? ` ${s.workers} workers` : ''}`;
 }
 
 async function historyEvents(client: Client, jobId: string): Promise<number> {
@@ -53,12 +55,16 @@ export function runS3Batch(ctx: ContenderContext, client: Client, settings: S3Ba
     const manifest = await ensureManifest(ctx.s3, ctx.objectSize, ctx.target.objects);
     // BENCH_WORKER_NODE_ARGS adds node flags to the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
     const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const worker = spawnMeasured(process.execPath, [...nodeArgs, COMPILED_WORKER], {
-      cwd: ROOT,
-      env: { ...process.env, S3BATCH_WORKER_CONFIG: configPath, S3BATCH_WORKFLOW_BUNDLE: await workflowBundlePath() },
-    });
+    const bundle = await workflowBundlePath();
+    const workers = Array.from({ length: settings.workers }, () =>
+      spawnMeasured(process.execPath, [...nodeArgs, COMPILED_WORKER], {
+        cwd: ROOT,
+        env: { ...process.env, S3BATCH_WORKER_CONFIG: configPath, S3BATCH_WORKFLOW_BUNDLE: bundle },
+      })
+    );
+    const workersCpu = () => workers.reduce((sum, w) => sum + w.cpuSeconds(), 0);
     try {
-      await worker.waitFor('s3-batch worker on', 120_000);
+      await Promise.all(workers.map((w) => w.waitFor('s3-batch worker on', 120_000)));
       const jobs = new JobClient(client, { taskQueue });
       const request: CreateJobInput = {
         AccountId: '123456789012',
@@ -78,7 +84,7 @@ export function runS3Batch(ctx: ContenderContext, client: Client, settings: S3Ba
           MaxConcurrentTasksPerPage: ctx.concurrency / settings.pages,
         },
       };
-      const cpuBefore = worker.cpuSeconds();
+      const cpuBefore = workersCpu();
       clock.start();
       const { jobId } = await jobs.createJob(request);
       // The workflow's result (a long poll) ends the timed span the moment the job does; queries only print progress.
@@ -89,19 +95,20 @@ export function runS3Batch(ctx: ContenderContext, client: Client, settings: S3Ba
         );
       }, 15_000);
       const final = (await client.workflow.getHandle(jobId).result().finally(() => clearInterval(progress))) as JobDescriptor;
-      const cpuSeconds = worker.cpuSeconds() - cpuBefore;
+      const cpuSeconds = workersCpu() - cpuBefore;
       clock.finish();
       if (final.Status !== 'Complete') throw new Error(`${label}: job ${jobId} ended ${final.Status}: ${final.S3Batch.Summary}`);
-      const peakRssBytes = worker.peakRssBytes();
+      // Per process: what one worker needs, whatever the number of workers.
+      const peakRssBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
       const events = await historyEvents(client, jobId);
       return {
         peakRssBytes,
         cpuSeconds,
         historyEventsPerThousand: (events / ctx.target.objects) * 1000,
-        settings: { mode: settings.mode, pages: settings.pages, tasksPerPage: ctx.concurrency / settings.pages, slots: settings.slots, jobId },
+        settings: { ...settings, tasksPerPage: ctx.concurrency / settings.pages, jobId },
       };
     } finally {
-      await worker.stop('SIGTERM');
+      await Promise.all(workers.map((w) => w.stop('SIGTERM')));
       rmSync(dir, { recursive: true, force: true });
     }
   });

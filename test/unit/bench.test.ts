@@ -15,6 +15,7 @@ describe('bench flags', () => {
       modes: ['Activity', 'LocalActivity'],
       pages: [4],
       slots: [100],
+      workers: [1],
       out: 'bench/results',
     });
   });
