@@ -37,7 +37,6 @@ async function main(): Promise<void> {
   const connections = new Connections(parseWorkerConfig(input.workerConfig));
   const s3 = connections.s3(input.connection);
   const operation = resolveOperation(input.operation);
-  const signal = new AbortController().signal;
   let succeeded = 0;
   let failed = 0;
   let firstError: string | undefined;
@@ -46,6 +45,8 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   await runConcurrently(input.objects, input.concurrency, async (i) => {
     try {
+      // A signal per call, as each task activity has its own (one shared signal would collect a listener per call).
+      const signal = new AbortController().signal;
       await runOperation({ s3, connections, signal }, { bucket: input.sourceBucket, key: objectKey(i) }, operation);
       succeeded++;
     } catch (err) {
