@@ -6,13 +6,13 @@
  * own prefix of the target bucket; tagging writes a tag value naming the run, so counting finds only its work.
  */
 import {
-  CreateBucketCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { ensureBucket } from '../scripts/stack/worker-config';
 import type { CreateJobInput } from '../src/spec/job-spec';
 import type { Operation } from './options';
 
@@ -54,12 +54,6 @@ export async function runConcurrently(count: number, concurrency: number, fn: (i
       while (next < count) await fn(next++);
     })
   );
-}
-
-export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err) => {
-    if (err?.name !== 'BucketAlreadyOwnedByYou' && err?.name !== 'BucketAlreadyExists') throw err;
-  });
 }
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string, stopAt = Infinity): Promise<Set<string>> {

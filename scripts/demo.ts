@@ -8,7 +8,7 @@
  *
  *   DEMO_OBJECTS (default 2000)   how many objects the job copies
  */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
@@ -16,7 +16,7 @@ import { JobClient } from '../src/job-client';
 import type { JobDescriptor } from '../src/shared/types';
 import { createWorker } from '../src/worker-runtime';
 import { stackConfigFromEnv, stackUp } from './stack/index';
-import { stackS3Client, workerConfigForStack } from './stack/worker-config';
+import { ensureBucket, stackS3Client, workerConfigForStack } from './stack/worker-config';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -30,13 +30,6 @@ function bar(job: JobDescriptor): string {
   const width = 30;
   const filled = total ? Math.round((done / total) * width) : 0;
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(job.Status).padEnd(10)} ${done}/${total || '?'} (${ok} succeeded, ${failed} failed) ${job.ProgressSummary.Timers.ElapsedTimeInActiveSeconds}s active`;
-}
-
-/** Creates the bucket unless this demo made it on an earlier run. */
-async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err) => {
-    if (err?.name !== 'BucketAlreadyOwnedByYou') throw err;
-  });
 }
 
 async function seed(s3: S3Client, bucket: string, count: number): Promise<string[]> {

@@ -2,7 +2,7 @@
  * The worker config that points s3-batch at the local stack: S3 connections "default" and "minio" (MinIO) and
  * "moto", and one Lambda connection per test function. Used by the demo, the tests and `npm run worker:stack`.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parseWorkerConfig, type WorkerConfig } from '../../src/spec/worker-config';
 import { TEMPORAL_PRIORITY_LEVELS } from '../../src/shared/priority';
 import type { StackState } from './state';
@@ -14,6 +14,13 @@ export function stackS3Client(service: StackState['s3']): S3Client {
     region: service.region,
     forcePathStyle: true,
     credentials: { accessKeyId: service.accessKeyId, secretAccessKey: service.secretAccessKey },
+  });
+}
+
+/** Creates the bucket unless it exists already (from an earlier demo or bench run). */
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err) => {
+    if (err?.name !== 'BucketAlreadyOwnedByYou' && err?.name !== 'BucketAlreadyExists') throw err;
   });
 }
 
