@@ -4,6 +4,7 @@
  * Input: BENCH_LIMIT_INPUT (JSON). Output: one line `BENCH_RESULT <json>`.
  */
 import { z } from 'zod';
+import { OperationsConfig } from '../src/spec/worker-config';
 import { runOperation } from '../src/activities/operations/registry';
 import { Connections } from '../src/activities/s3-clients';
 import { CreateJobRequest } from '../src/spec/job-spec';
@@ -41,13 +42,15 @@ async function main(): Promise<void> {
   let failed = 0;
   let firstError: string | undefined;
   // Clients and code are loaded: from here on it is the loop the bench times.
+  const settings = OperationsConfig.parse({});
   console.log('BENCH_READY');
   const started = process.hrtime.bigint();
   await runConcurrently(input.objects, input.concurrency, async (i) => {
     try {
       // A signal per call, as each task activity has its own (one shared signal would collect a listener per call).
       const signal = new AbortController().signal;
-      await runOperation({ s3, connections, signal }, { bucket: input.sourceBucket, key: objectKey(i) }, operation);
+      const ctx = { s3, connections, settings, signal, jobId: 'limit', taskId: String(i), attemptId: String(i) };
+      await runOperation(ctx, { bucket: input.sourceBucket, key: objectKey(i) }, operation);
       succeeded++;
     } catch (err) {
       failed++;

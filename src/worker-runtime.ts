@@ -34,6 +34,7 @@ export async function createWorker(
       priorityLevels: config.temporal.priorityLevels,
       maxConcurrentTasks: config.worker.maxConcurrentTasks,
       taskExecution: config.worker.taskExecution,
+      operations: config.operations,
     }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,

@@ -5,6 +5,7 @@
  * minifiers rename classes).
  */
 import { truncate } from '../shared/types';
+import { TaskFailure, type OperationErrorCodes } from './operations/operation';
 
 export interface ClassifiedError {
   retryable: boolean;
@@ -65,7 +66,11 @@ export const PERMANENT_CODES: ReadonlySet<string> = new Set([
   'InvalidRetentionPeriod',
 ]);
 
-export function classifyAwsError(err: unknown): ClassifiedError {
+/** Classifies an error; `codes` are an operation's own table, consulted before the common one. */
+export function classifyAwsError(err: unknown, codes: OperationErrorCodes = {}): ClassifiedError {
+  if (err instanceof TaskFailure) {
+    return { retryable: err.retryable, code: err.code, httpStatus: err.httpStatus, message: truncate(err.message) };
+  }
   const e = (err ?? {}) as {
     name?: string;
     Code?: string;
@@ -79,7 +84,9 @@ export function classifyAwsError(err: unknown): ClassifiedError {
   const code = e.Code ?? (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? 'UnknownError';
   const message = truncate(e.message || code);
   let retryable: boolean;
-  if (RETRYABLE_CODES.has(code)) retryable = true;
+  if (codes.retryable?.includes(code)) retryable = true;
+  else if (codes.permanent?.includes(code)) retryable = false;
+  else if (RETRYABLE_CODES.has(code)) retryable = true;
   else if (PERMANENT_CODES.has(code)) retryable = false;
   else if (e.$retryable) retryable = true;
   else if (httpStatus === undefined) retryable = true; // no HTTP answer at all: a network problem

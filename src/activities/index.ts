@@ -6,11 +6,14 @@ import type { Connections } from './s3-clients';
 import { prepareManifest, type PrepareManifestInput } from './manifest/prepare';
 import { readPage, type ReadPageInput } from './manifest/read-page';
 import { writeReportManifest, writeReportShard, type WriteShardInput } from './report/write-report';
+import { checkRestores, type CheckRestoresInput } from './restore-status';
 import { runTask, type RunTaskInput } from './run-task';
 import { PriorityGate } from './priority-gate';
 import { validateJob } from './validate-job';
 import type { ReportRef } from '../shared/page-context';
 import { DEFAULT_TASK_EXECUTION, type TaskExecution } from '../spec/job-spec';
+import { OperationsConfig } from '../spec/worker-config';
+import type { OperationSettings } from './operations/operation';
 
 export interface ActivityOptions {
   /** The Temporal server's priority levels (worker config). */
@@ -19,6 +22,8 @@ export interface ActivityOptions {
   maxConcurrentTasks?: number;
   /** How tasks run when a job does not say (worker config). */
   taskExecution?: TaskExecution;
+  /** Settings of individual operations (worker config `operations`). */
+  operations?: OperationSettings;
 }
 
 export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
@@ -31,7 +36,9 @@ export function createActivities(connections: Connections, options: ActivityOpti
       }),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
-    runTask: (input: RunTaskInput) => runTask({ connections, gate }, input),
+    runTask: (input: RunTaskInput) =>
+      runTask({ connections, gate, settings: options.operations ?? OperationsConfig.parse({}) }, input),
+    checkRestores: (input: CheckRestoresInput) => checkRestores(connections, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
     writeReportManifest: (input: { jobId: string; report: ReportRef }) => writeReportManifest(connections, input),
   };

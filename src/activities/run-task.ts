@@ -7,15 +7,20 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ResolvedOperation } from '../spec/operations';
 import { truncate, type TaskResult } from '../shared/types';
 import { classifyAwsError } from './aws-errors';
-import type { TaskObject } from './operations/operation';
-import { runOperation } from './operations/registry';
+import type { OperationSettings, TaskObject } from './operations/operation';
+import { operationErrorCodes, runOperation } from './operations/registry';
 import type { PriorityGate } from './priority-gate';
 import { UnknownConnectionError, type Connections } from './s3-clients';
 
 const HEARTBEAT_MS = 5_000;
 
 export interface RunTaskInput {
+  jobId: string;
+  /** Identifies the manifest row within the job, stable across retries. */
+  taskId: string;
   connection: string;
+  /** The job's Extensions.LambdaConnection. */
+  lambdaConnection?: string;
   operation: ResolvedOperation;
   object: TaskObject;
   /** The retry policy's maximumAttempts: on that attempt, give up with a result instead of throwing. */
@@ -27,9 +32,10 @@ export interface RunTaskInput {
 export interface TaskDeps {
   connections: Connections;
   gate: PriorityGate;
+  settings: OperationSettings;
 }
 
-export async function runTask({ connections, gate }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
+export async function runTask({ connections, gate, settings }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
   const ctx = Context.current();
   // Long operations (large copies) keep telling Temporal they are alive; a worker that dies stops the beat, and
   // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.
@@ -39,7 +45,21 @@ export async function runTask({ connections, gate }: TaskDeps, input: RunTaskInp
     const signal = ctx.cancellationSignal;
     const outcome = await gate.run(
       input.priorityKey ?? Number.MAX_SAFE_INTEGER,
-      () => runOperation({ s3, connections, signal }, input.object, input.operation),
+      () =>
+        runOperation(
+          {
+            s3,
+            connections,
+            settings,
+            signal,
+            jobId: input.jobId,
+            taskId: input.taskId,
+            attemptId: `${ctx.info.workflowExecution?.workflowId ?? input.jobId}/${ctx.info.activityId}/${ctx.info.attempt}`,
+            lambdaConnection: input.lambdaConnection,
+          },
+          input.object,
+          input.operation
+        ),
       signal
     );
     return { status: 'succeeded', httpStatus: outcome.httpStatus ?? 200, message: truncate(outcome.message) };
@@ -49,7 +69,7 @@ export async function runTask({ connections, gate }: TaskDeps, input: RunTaskInp
     }
     // Cancelled by the workflow: let Temporal see the cancellation, not a task result.
     if (ctx.cancellationSignal.aborted) throw err;
-    const c = classifyAwsError(err);
+    const c = classifyAwsError(err, operationErrorCodes(input.operation.name));
     const attempt = ctx.info.attempt;
     if (c.retryable && attempt < input.maxAttempts) {
       throw ApplicationFailure.retryable(`${c.code}: ${c.message}`, c.code, { httpStatus: c.httpStatus });

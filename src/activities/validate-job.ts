@@ -25,9 +25,38 @@ export function validateJob(connections: Connections, request: unknown, defaults
   const problems = named
     .filter(([, name]) => !connections.has('s3', name))
     .map(([path, name]) => ({ path, message: `unknown S3 connection "${name}": the worker config does not define it` }));
+  let lambdaConnection: string | undefined;
+  if (job.operation.name === 'LambdaInvoke') {
+    lambdaConnection = resolveLambdaConnection(connections, job.extensions.LambdaConnection, job.operation.params.FunctionArn);
+    if (!connections.has('lambda', lambdaConnection)) {
+      problems.push({
+        path: job.extensions.LambdaConnection ? 'Extensions.LambdaConnection' : 'Operation.LambdaInvoke.FunctionArn',
+        message: `unknown Lambda connection "${lambdaConnection}": the worker config does not define it${
+          job.extensions.LambdaConnection ? '' : ' (name one with Extensions.LambdaConnection)'
+        }`,
+      });
+    }
+  }
   if (problems.length > 0) return { ok: false, problems };
   const taskExecution = job.extensions.TaskExecution ?? defaults.taskExecution;
   // The effective mode is echoed in the request, so describeJob and Temporal Web show how the tasks run.
   const echoed = { ...job.request, Extensions: { ...job.request.Extensions, TaskExecution: taskExecution } };
-  return { ok: true, job: { ...job, request: echoed, taskExecution, priorityLevels: defaults.priorityLevels } };
+  return {
+    ok: true,
+    job: { ...job, request: echoed, taskExecution, priorityLevels: defaults.priorityLevels, lambdaConnection },
+  };
+}
+
+/** Extensions.LambdaConnection; else a connection named after the function, if the worker has one; else "default". */
+export function resolveLambdaConnection(connections: Connections, named: string | undefined, functionArn: string): string {
+  if (named) return named;
+  const fn = functionName(functionArn);
+  return connections.has('lambda', fn) ? fn : 'default';
+}
+
+/** `arn:aws:lambda:region:acct:function:name[:qualifier]`, `name[:qualifier]` → `name`. */
+export function functionName(functionArn: string): string {
+  const parts = functionArn.split(':');
+  const at = parts.indexOf('function');
+  return at >= 0 && parts[at + 1] ? parts[at + 1]! : parts[0]!;
 }

@@ -47,6 +47,11 @@ export const updateJobPriorityUpdate = defineUpdate<UpdateJobPriorityResult, [Up
 
 /** Page → job: counts for one part of a page; the job adds each (page, part) once. */
 export const pageProgressSignal = defineSignal<[PageProgress]>('pageProgress');
+/**
+ * Page → job: every task of the page has run; what remains is waiting for restores (Extensions.WaitForRestore). The
+ * job stops counting the page against MaxConcurrentPages, so restores of later pages start meanwhile.
+ */
+export const pageWaitingSignal = defineSignal<[{ pageIndex: number }]>('pageWaiting');
 /** Page → job: the page has stopped starting tasks and none is in flight. */
 export const pagePausedSignal = defineSignal<[{ pageIndex: number }]>('pagePaused');
 

@@ -32,6 +32,10 @@ export interface PageJobContext {
   tasksPerPageRun: number;
   taskTimeout: Duration;
   taskExecution: 'Activity' | 'LocalActivity';
+  /** LambdaInvoke: the worker-config Lambda connection, resolved when the job was validated. */
+  lambdaConnection?: string;
+  /** S3InitiateRestoreObject with Extensions.WaitForRestore: how to wait for each restore to finish. */
+  waitForRestore?: { initialPollSeconds: number; maxPollSeconds: number; timeoutSeconds: number };
   /** Temporal task priority of the page's tasks (lower runs first); the job updates it on UpdateJobPriority. */
   priorityKey: number;
 }

@@ -97,6 +97,8 @@ export interface JobDescriptor {
     ManifestETag?: string;
     PagesTotal?: number;
     PagesDone: number;
+    /** WaitForRestore jobs: pages whose tasks have all run and that only wait for restores to finish. */
+    PagesWaitingForRestore?: number;
   };
 }
 

@@ -86,6 +86,26 @@ export const JobExtensions = z
     ManifestConnection: ConnectionName.optional(),
     /** Connection for writing the report; defaults to Connection. */
     ReportConnection: ConnectionName.optional(),
+    /**
+     * Worker-config name of the Lambda connection for LambdaInvoke. Absent: a connection named after the function
+     * (the part of FunctionArn after `function:`, without qualifier) if the worker defines one, else "default".
+     */
+    LambdaConnection: ConnectionName.optional(),
+    /**
+     * S3InitiateRestoreObject only (beyond AWS, whose restore tasks end when the restore is requested): keep each
+     * task open until HeadObject shows its restored copy is readable, polling on a durable timer with backoff, so
+     * that the job's Complete means the objects can be read. No worker slot is held while waiting.
+     */
+    WaitForRestore: z
+      .object({
+        /** First check this long after the restore was requested; doubled after each check up to MaxPollSeconds. */
+        InitialPollSeconds: z.number().int().min(1).max(86_400).default(60),
+        MaxPollSeconds: z.number().int().min(1).max(86_400).default(3600),
+        /** A restore still running after this long fails its task with RestoreTimedOut. */
+        TimeoutHours: z.number().min(0.001).max(24 * 30).default(72),
+      })
+      .strict()
+      .optional(),
     /** Target number of manifest rows per page (one child workflow each). */
     PageSize: z.number().int().min(1).max(1000).default(250),
     /** Pages (child workflows) in flight at once. */
@@ -145,6 +165,16 @@ export const CreateJobRequest = z
     } else if (!job.Manifest) {
       ctx.addIssue({ code: 'custom', path: ['Manifest'], message: 'required (or ManifestGenerator)' });
     }
+    if (job.Extensions.WaitForRestore && !job.Operation.S3InitiateRestoreObject) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['Extensions', 'WaitForRestore'],
+        message: 'applies only to S3InitiateRestoreObject jobs',
+      });
+    }
+    if (job.Extensions.LambdaConnection && !job.Operation.LambdaInvoke) {
+      ctx.addIssue({ code: 'custom', path: ['Extensions', 'LambdaConnection'], message: 'applies only to LambdaInvoke jobs' });
+    }
     if (job.Manifest?.Spec.Format === 'S3InventoryReport_CSV_20161130') {
       ctx.addIssue({
         code: 'custom',
@@ -182,6 +212,8 @@ export interface ResolvedJob {
   extensions: Extensions;
   /** Extensions.TaskExecution, else the default of the worker that validated the job. */
   taskExecution: TaskExecution;
+  /** LambdaInvoke: the Lambda connection the tasks use (resolved against the worker config in validateJob). */
+  lambdaConnection?: string;
   /** The Temporal server's priority levels, from the config of the worker that validated the job. */
   priorityLevels: number;
 }

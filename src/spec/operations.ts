@@ -106,13 +106,25 @@ export const S3PutObjectCopy = z
   })
   .strict()
   .superRefine((op, ctx) => {
-    if (op.NewObjectMetadata && op.MetadataDirective !== 'REPLACE') {
+    // SSEAlgorithm (and the deprecated, ignored fields) are not metadata: encrypting while keeping the source's
+    // metadata is a COPY with NewObjectMetadata { SSEAlgorithm }.
+    const { SSEAlgorithm: _sse, ContentLength: _l, ContentMD5: _m, RequesterCharged: _r, ...metadata } = op.NewObjectMetadata ?? {};
+    if (Object.keys(metadata).length > 0 && op.MetadataDirective !== 'REPLACE') {
       ctx.addIssue({
         code: 'custom',
         path: ['MetadataDirective'],
-        message: 'NewObjectMetadata needs MetadataDirective REPLACE (with COPY the source metadata is kept)',
+        message: `NewObjectMetadata (${Object.keys(metadata).join(', ')}) needs MetadataDirective REPLACE (with COPY the source metadata is kept)`,
       });
     }
+    op.AccessControlGrants?.forEach((grant, i) => {
+      if (grant.Permission === 'WRITE') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AccessControlGrants', i, 'Permission'],
+          message: 'WRITE cannot be granted on an object (CopyObject has no such grant); use FULL_CONTROL, READ, READ_ACP or WRITE_ACP',
+        });
+      }
+    });
     if ((op.ObjectLockMode === undefined) !== (op.ObjectLockRetainUntilDate === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -125,28 +137,140 @@ export const S3PutObjectCopy = z
 export const S3PutObjectTagging = z.object({ TagSet }).strict();
 export const S3DeleteObjectTagging = z.object({}).strict();
 
-/** Operation names this engine runs now; the rest of `OperationName` is rejected with a clear reason. */
-export const SUPPORTED_OPERATIONS = ['S3PutObjectCopy', 'S3PutObjectTagging', 'S3DeleteObjectTagging'] as const;
-export type OperationName = (typeof SUPPORTED_OPERATIONS)[number];
+export const S3PutObjectAcl = z
+  .object({
+    AccessControlPolicy: z
+      .object({
+        AccessControlList: z
+          .object({
+            Owner: z.object({ ID: z.string().min(1).optional(), DisplayName: z.string().optional() }).strict(),
+            Grants: z.array(Grant).max(100).optional(),
+          })
+          .strict()
+          .optional(),
+        CannedAccessControlList: CannedAcl.optional(),
+      })
+      .strict()
+      .refine((p) => (p.AccessControlList === undefined) !== (p.CannedAccessControlList === undefined), {
+        message: 'give exactly one of AccessControlList and CannedAccessControlList',
+      }),
+  })
+  .strict();
 
-/** Members of AWS's JobOperation that are known but not implemented yet. */
-const NOT_YET_SUPPORTED = [
-  'LambdaInvoke',
-  'S3PutObjectAcl',
-  'S3InitiateRestoreObject',
-  'S3PutObjectLegalHold',
-  'S3PutObjectRetention',
-  'S3ReplicateObject',
-  'S3ComputeObjectChecksum',
-  'S3UpdateObjectEncryption',
-] as const;
+export const S3InitiateRestoreObject = z
+  .object({
+    /** Days the restored copy stays readable (Glacier Flexible Retrieval and Deep Archive; omit for Intelligent-Tiering). */
+    ExpirationInDays: z.number().int().min(0).optional(),
+    GlacierJobTier: z.enum(['BULK', 'STANDARD']).optional(),
+  })
+  .strict();
+
+export const S3PutObjectLegalHold = z
+  .object({ LegalHold: z.object({ Status: z.enum(['ON', 'OFF']) }).strict() })
+  .strict();
+
+export const S3PutObjectRetention = z
+  .object({
+    BypassGovernanceRetention: z.boolean().optional(),
+    /** Neither Mode nor RetainUntilDate: the retention is removed. */
+    Retention: z
+      .object({ Mode: z.enum(['COMPLIANCE', 'GOVERNANCE']).optional(), RetainUntilDate: Timestamp.optional() })
+      .strict()
+      .refine((r) => (r.Mode === undefined) === (r.RetainUntilDate === undefined), {
+        message: 'give Mode and RetainUntilDate together (or neither, to remove the retention)',
+      }),
+  })
+  .strict();
+
+export const LambdaInvoke = z
+  .object({
+    /** A function name or ARN, optionally qualified by version or alias (`name:alias`). */
+    FunctionArn: z.string().min(1).max(1024),
+    InvocationSchemaVersion: z.enum(['1.0', '2.0']).default('1.0'),
+    UserArguments: z
+      .record(z.string().min(1).max(64), z.string().max(1024))
+      .refine((args) => Object.keys(args).length >= 1 && Object.keys(args).length <= 10, {
+        message: 'expected 1 to 10 entries',
+      })
+      .optional(),
+  })
+  .strict()
+  .superRefine((op, ctx) => {
+    if (op.UserArguments && op.InvocationSchemaVersion !== '2.0') {
+      ctx.addIssue({ code: 'custom', path: ['UserArguments'], message: 'UserArguments needs InvocationSchemaVersion "2.0"' });
+    }
+  });
+
+export const ComputeChecksumAlgorithm = z.enum([
+  'CRC32',
+  'CRC32C',
+  'CRC64NVME',
+  'MD5',
+  'SHA1',
+  'SHA256',
+  'SHA512',
+  'XXHASH64',
+  'XXHASH3',
+  'XXHASH128',
+]);
+
+export const S3ComputeObjectChecksum = z
+  .object({
+    ChecksumAlgorithm: ComputeChecksumAlgorithm.default('CRC64NVME'),
+    ChecksumType: z.enum(['FULL_OBJECT', 'COMPOSITE']).default('FULL_OBJECT'),
+  })
+  .strict()
+  .superRefine((op, ctx) => {
+    if (op.ChecksumAlgorithm === 'CRC64NVME' && op.ChecksumType === 'COMPOSITE') {
+      ctx.addIssue({ code: 'custom', path: ['ChecksumType'], message: 'CRC64NVME supports only FULL_OBJECT' });
+    }
+  });
+
+export const S3UpdateObjectEncryption = z
+  .object({
+    ObjectEncryption: z
+      .object({
+        'SSE-KMS': z
+          .object({ KMSKeyArn: z.string().min(1).max(2048), BucketKeyEnabled: z.boolean().default(false) })
+          .strict(),
+      })
+      .strict(),
+  })
+  .strict();
+
+/** Batch Replication needs the store's own replication engine and configuration; see REPLICATE_UNSUPPORTED. */
+export const S3ReplicateObject = z.object({}).strict();
+
+/** Why S3ReplicateObject is refused: said in full, so nobody mistakes it for a silent no-op. */
+export const REPLICATE_UNSUPPORTED =
+  'S3ReplicateObject is not supported: Batch Replication replays the source bucket\'s replication configuration ' +
+  'inside S3 (replica metadata, replication status, delete markers), which no S3 API lets an outside engine do ' +
+  'faithfully on S3-compatible stores; use S3PutObjectCopy to a target bucket, or the store\'s own replication ' +
+  '(for MinIO: `mc replicate resync`)';
+
+/** The operations this engine runs, each with its parameter schema. */
+export const OPERATION_SCHEMAS = {
+  S3PutObjectCopy,
+  S3PutObjectTagging,
+  S3DeleteObjectTagging,
+  S3PutObjectAcl,
+  S3InitiateRestoreObject,
+  S3PutObjectLegalHold,
+  S3PutObjectRetention,
+  LambdaInvoke,
+  S3ComputeObjectChecksum,
+  S3UpdateObjectEncryption,
+} as const;
+
+export type OperationName = keyof typeof OPERATION_SCHEMAS;
+export const SUPPORTED_OPERATIONS = Object.keys(OPERATION_SCHEMAS) as OperationName[];
 
 export const JobOperation = z
   .object({
-    S3PutObjectCopy: S3PutObjectCopy.optional(),
-    S3PutObjectTagging: S3PutObjectTagging.optional(),
-    S3DeleteObjectTagging: S3DeleteObjectTagging.optional(),
-    ...Object.fromEntries(NOT_YET_SUPPORTED.map((name) => [name, z.unknown().optional()])),
+    ...Object.fromEntries(Object.entries(OPERATION_SCHEMAS).map(([name, schema]) => [name, schema.optional()])),
+    S3ReplicateObject: S3ReplicateObject.optional(),
+  } as { [N in OperationName]: z.ZodOptional<(typeof OPERATION_SCHEMAS)[N]> } & {
+    S3ReplicateObject: z.ZodOptional<typeof S3ReplicateObject>;
   })
   .strict()
   .superRefine((op, ctx) => {
@@ -154,29 +278,29 @@ export const JobOperation = z
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `expected exactly one operation, got ${given.length === 0 ? 'none' : given.join(', ')}; one of ${[
-          ...SUPPORTED_OPERATIONS,
-        ].join(', ')}`,
+        message: `expected exactly one operation, got ${given.length === 0 ? 'none' : given.join(', ')}; one of ${SUPPORTED_OPERATIONS.join(
+          ', '
+        )}`,
       });
     }
-    for (const name of given) {
-      if ((NOT_YET_SUPPORTED as readonly string[]).includes(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `${name} is not supported by this version of s3-batch yet` });
-      }
+    if (given.includes('S3ReplicateObject')) {
+      ctx.addIssue({ code: 'custom', path: ['S3ReplicateObject'], message: REPLICATE_UNSUPPORTED });
     }
   });
 
 export type JobOperationInput = z.input<typeof JobOperation>;
 
 /** A validated operation, tagged by name so code can switch on it. */
-export type ResolvedOperation =
-  | { name: 'S3PutObjectCopy'; params: z.infer<typeof S3PutObjectCopy> }
-  | { name: 'S3PutObjectTagging'; params: z.infer<typeof S3PutObjectTagging> }
-  | { name: 'S3DeleteObjectTagging'; params: z.infer<typeof S3DeleteObjectTagging> };
+export type ResolvedOperation = {
+  [N in OperationName]: { name: N; params: z.infer<(typeof OPERATION_SCHEMAS)[N]> };
+}[OperationName];
+
+export type OperationParams<N extends OperationName> = Extract<ResolvedOperation, { name: N }>['params'];
 
 export function resolveOperation(op: z.infer<typeof JobOperation>): ResolvedOperation {
-  if (op.S3PutObjectCopy) return { name: 'S3PutObjectCopy', params: op.S3PutObjectCopy };
-  if (op.S3PutObjectTagging) return { name: 'S3PutObjectTagging', params: op.S3PutObjectTagging };
-  if (op.S3DeleteObjectTagging) return { name: 'S3DeleteObjectTagging', params: op.S3DeleteObjectTagging };
+  for (const name of SUPPORTED_OPERATIONS) {
+    const params = (op as Record<string, unknown>)[name];
+    if (params !== undefined) return { name, params } as ResolvedOperation;
+  }
   throw new Error('unreachable: JobOperation was validated to hold exactly one supported operation');
 }

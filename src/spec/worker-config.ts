@@ -52,6 +52,23 @@ export const LambdaConnection = z
   })
   .strict();
 
+const MiB = 1024 * 1024;
+
+/** Settings of individual operations on this worker. */
+export const OperationsConfig = z
+  .object({
+    copy: z
+      .object({
+        /** Larger objects are copied part by part (UploadPartCopy); CopyObject itself stops at 5 GiB. */
+        multipartThresholdBytes: z.number().int().min(5 * MiB).max(5 * 1024 * MiB).default(5 * 1024 * MiB),
+        /** S3 allows parts of 5 MiB to 5 GiB and at most 10,000 of them; larger objects get larger parts. */
+        partSizeBytes: z.number().int().min(5 * MiB).max(5 * 1024 * MiB).default(512 * MiB),
+      })
+      .strict()
+      .default({ multipartThresholdBytes: 5 * 1024 * MiB, partSizeBytes: 512 * MiB }),
+  })
+  .strict();
+
 const ConnectionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a connection name');
 
 export const WorkerConfig = z
@@ -68,6 +85,7 @@ export const WorkerConfig = z
       .default({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch', priorityLevels: 5 }),
     s3: z.record(ConnectionName, S3Connection).default({}),
     lambda: z.record(ConnectionName, LambdaConnection).default({}),
+    operations: OperationsConfig.default(() => OperationsConfig.parse({})),
     worker: z
       .object({
         maxConcurrentActivityTaskExecutions: z.number().int().min(1).max(2000).default(100),

@@ -39,6 +39,7 @@ import {
   pageModeSignal,
   pagePausedSignal,
   pageProgressSignal,
+  pageWaitingSignal,
   pauseJobUpdate,
   resumeJobUpdate,
   updateJobPriorityUpdate,
@@ -76,6 +77,8 @@ interface PageTrack {
   lastPart?: number;
   /** The page acknowledged a pause: none of its tasks is in flight. */
   paused: boolean;
+  /** Every task of the page has run; it only waits for restores (WaitForRestore), outside the window. */
+  waiting?: boolean;
   /** The mode this page was last told. */
   mode: PageMode;
   /** The task priority this page was last told. */
@@ -288,6 +291,12 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     publishProgress();
   });
 
+  setHandler(pageWaitingSignal, ({ pageIndex }) => {
+    changes++;
+    const track = state?.pages[String(pageIndex)];
+    if (track) track.waiting = true;
+  });
+
   setHandler(pagePausedSignal, ({ pageIndex }) => {
     changes++;
     const track = state?.pages[String(pageIndex)];
@@ -378,12 +387,14 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       if (s.status === 'Ready') setStatus('Active');
       await tellPages(s);
       const inFlight = Object.keys(s.pages).length;
-      if (s.status === 'Pausing' && Object.values(s.pages).every((t) => t.paused)) setStatus('Paused');
+      // A page that only waits for restores starts no task: it neither blocks a pause nor takes a place in the window.
+      const running = Object.values(s.pages).filter((t) => !t.waiting).length;
+      if (s.status === 'Pausing' && Object.values(s.pages).every((t) => t.paused || t.waiting)) setStatus('Paused');
       const draining = s.status === 'Cancelling' || s.status === 'Failing';
       if (inFlight === 0 && (draining || (s.status === 'Active' && s.nextPage >= pageCount))) return;
 
       const wantsNewRun = startedThisRun >= ext.PagesPerRun || workflowInfo().continueAsNewSuggested;
-      if (s.status === 'Active' && s.nextPage < pageCount && inFlight < ext.MaxConcurrentPages && !wantsNewRun) {
+      if (s.status === 'Active' && s.nextPage < pageCount && running < ext.MaxConcurrentPages && !wantsNewRun) {
         await startPage(s, s.nextPage);
         startedThisRun++;
         continue;
@@ -477,6 +488,12 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       // Jobs validated before ResolvedJob had taskExecution ran with the schema's old default, Activity.
       taskExecution: s.job.taskExecution ?? ext.TaskExecution ?? 'Activity',
       priorityKey: priorityKeyFor(s.priority, s.job.priorityLevels),
+      lambdaConnection: s.job.lambdaConnection,
+      waitForRestore: ext.WaitForRestore && {
+        initialPollSeconds: ext.WaitForRestore.InitialPollSeconds,
+        maxPollSeconds: ext.WaitForRestore.MaxPollSeconds,
+        timeoutSeconds: Math.round(ext.WaitForRestore.TimeoutHours * 3600),
+      },
     };
   }
 }

@@ -23,8 +23,9 @@ import {
 } from '@temporalio/workflow';
 import type { LocalActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { pageModeSignal, pagePausedSignal, pageProgressSignal, type PageMode } from '../shared/messages';
+import { pageModeSignal, pagePausedSignal, pageProgressSignal, pageWaitingSignal, type PageMode } from '../shared/messages';
 import type { PageJobContext } from '../shared/page-context';
+import { RestoreWaits, type RestoreWait } from './restore-waits';
 import { addFailures, truncate, type FailureCounts, type ReportRow, type TaskResult, type TaskRow } from '../shared/types';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -43,6 +44,8 @@ export interface PageInput {
   /** Continue-as-new state: the next row to run and the part this run writes. */
   cursor?: number;
   part?: number;
+  /** Continue-as-new state: objects still waiting for their restore (Extensions.WaitForRestore). */
+  restoreWaits?: RestoreWait[];
 }
 
 export async function batchPageWorkflow(input: PageInput): Promise<void> {
@@ -85,6 +88,10 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
     }
   };
 
+  // Restores that were requested and are awaited (WaitForRestore): off the task slots, settled in rounds.
+  const waits = job.waitForRestore ? new RestoreWaits(job, job.waitForRestore, record, input.restoreWaits) : undefined;
+  waits?.start(() => mode === 'stop');
+
   let inFlight = 0;
   let next = cursor;
   let pauseReported = false;
@@ -94,10 +101,11 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   const tasks = new CancellationScope();
   const startTask = (row: TaskRow, key: number) => {
     inFlight++;
-    void runOneTask(job, row, key).then(
+    void runOneTask(input.jobId, job, row, key).then(
       (result) => {
         inFlight--;
-        record(row, result);
+        if (waits && result.status === 'succeeded') waits.add(row);
+        else record(row, result);
       },
       (err) => {
         inFlight--;
@@ -135,18 +143,34 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   // Drain outside the task scope: cancelling it must not cut the wait for the tasks' answers.
   if (mode === 'stop') tasks.cancel();
   await condition(() => inFlight === 0);
+  const allStarted = next >= rows.length;
+  let carried: RestoreWait[] | undefined;
+  if (waits && (allStarted || mode === 'stop')) {
+    // Only waiting is left: free this page's place in the job's window, so later pages request their restores.
+    if (mode !== 'stop' && waits.size > 0) await parent.signal(pageWaitingSignal, { pageIndex });
+    await waits.drain();
+  } else if (waits) {
+    carried = await waits.carry();
+  }
 
   if (job.report && results.length > 0) {
     await writeReportShard({ jobId: input.jobId, report: job.report, pageIndex, part, rows: results });
   }
-  const done = next >= rows.length || mode === 'stop';
+  const done = allStarted || mode === 'stop';
   await parent.signal(pageProgressSignal, { pageIndex, part, succeeded, failed, failures, done });
   if (!done) {
-    await continueAsNew<typeof batchPageWorkflow>({ ...input, job: { ...job, priorityKey }, mode, cursor: next, part: part + 1 });
+    await continueAsNew<typeof batchPageWorkflow>({
+      ...input,
+      job: { ...job, priorityKey },
+      mode,
+      cursor: next,
+      part: part + 1,
+      restoreWaits: carried,
+    });
   }
 }
 
-function runOneTask(job: PageJobContext, row: TaskRow, priorityKey: number): Promise<TaskResult> {
+function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKey: number): Promise<TaskResult> {
   const common: LocalActivityOptions = {
     startToCloseTimeout: job.taskTimeout,
     retry: {
@@ -164,7 +188,10 @@ function runOneTask(job: PageJobContext, row: TaskRow, priorityKey: number): Pro
         // after the whole start-to-close timeout. Local activities run in this worker: no queue, no priority.
         proxyActivities<Activities>({ ...common, heartbeatTimeout: '20 seconds', priority: { priorityKey } });
   return runTask({
+    jobId,
+    taskId: String(row.offset),
     connection: job.connection,
+    lambdaConnection: job.lambdaConnection,
     operation: job.operation,
     object: { bucket: row.bucket, key: row.key!, versionId: row.versionId },
     maxAttempts: job.maxAttemptsPerTask,

@@ -104,6 +104,9 @@ export function describeJob(
       ManifestETag: state.prepared?.etag,
       PagesTotal: state.prepared?.pageCount,
       PagesDone: state.pagesDone,
+      ...(state.job.extensions.WaitForRestore
+        ? { PagesWaitingForRestore: Object.values(state.pages).filter((page) => page.waiting).length }
+        : {}),
     },
   };
 }

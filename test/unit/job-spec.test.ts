@@ -61,10 +61,50 @@ describe('job spec', () => {
     ).toEqual([expect.stringMatching(/got S3PutObjectTagging, S3DeleteObjectTagging/)]);
   });
 
-  test('known AWS operations not built yet are refused by name, not ignored', () => {
-    expect(problems({ ...base, Operation: { S3PutObjectAcl: {} } })).toEqual(
-      expect.arrayContaining(['Operation.S3PutObjectAcl: S3PutObjectAcl is not supported by this version of s3-batch yet'])
-    );
+  test('S3ReplicateObject is refused with the reason, not run as a no-op', () => {
+    expect(problems({ ...base, Operation: { S3ReplicateObject: {} } })).toEqual([
+      expect.stringMatching(/^Operation\.S3ReplicateObject: S3ReplicateObject is not supported: Batch Replication/),
+    ]);
+  });
+
+  test("each operation's own rules name the field", () => {
+    const op = (Operation: object) => problems({ ...base, Operation });
+    expect(op({ S3PutObjectAcl: { AccessControlPolicy: {} } })).toEqual([
+      'Operation.S3PutObjectAcl.AccessControlPolicy: give exactly one of AccessControlList and CannedAccessControlList',
+    ]);
+    expect(op({ S3PutObjectAcl: { AccessControlPolicy: { CannedAccessControlList: 'public-read' } } })).toEqual([]);
+    expect(op({ S3PutObjectRetention: { Retention: { Mode: 'GOVERNANCE' } } })).toEqual([
+      'Operation.S3PutObjectRetention.Retention: give Mode and RetainUntilDate together (or neither, to remove the retention)',
+    ]);
+    expect(op({ S3PutObjectRetention: { Retention: {} } })).toEqual([]);
+    expect(op({ S3PutObjectLegalHold: { LegalHold: { Status: 'MAYBE' } } })).toEqual([
+      expect.stringMatching(/^Operation\.S3PutObjectLegalHold\.LegalHold\.Status: /),
+    ]);
+    expect(op({ LambdaInvoke: { FunctionArn: 'f', UserArguments: { a: 'b' } } })).toEqual([
+      'Operation.LambdaInvoke.UserArguments: UserArguments needs InvocationSchemaVersion "2.0"',
+    ]);
+    expect(op({ LambdaInvoke: { FunctionArn: 'f', InvocationSchemaVersion: '2.0', UserArguments: {} } })).toEqual([
+      'Operation.LambdaInvoke.UserArguments: expected 1 to 10 entries',
+    ]);
+    expect(op({ S3ComputeObjectChecksum: { ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'COMPOSITE' } })).toEqual([
+      'Operation.S3ComputeObjectChecksum.ChecksumType: CRC64NVME supports only FULL_OBJECT',
+    ]);
+    expect(op({ S3UpdateObjectEncryption: { ObjectEncryption: { 'SSE-KMS': {} } } })).toEqual([
+      expect.stringMatching(/^Operation\.S3UpdateObjectEncryption\.ObjectEncryption\.SSE-KMS\.KMSKeyArn: /),
+    ]);
+    expect(op({ S3InitiateRestoreObject: { ExpirationInDays: -1 } })).toEqual([
+      expect.stringMatching(/^Operation\.S3InitiateRestoreObject\.ExpirationInDays: /),
+    ]);
+  });
+
+  test('operation-specific extensions are refused on other operations', () => {
+    expect(problems({ ...base, Extensions: { WaitForRestore: {} } })).toEqual([
+      'Extensions.WaitForRestore: applies only to S3InitiateRestoreObject jobs',
+    ]);
+    expect(problems({ ...base, Extensions: { LambdaConnection: 'fn' } })).toEqual([
+      'Extensions.LambdaConnection: applies only to LambdaInvoke jobs',
+    ]);
+    expect(problems({ ...base, Operation: { S3InitiateRestoreObject: { ExpirationInDays: 1 } }, Extensions: { WaitForRestore: {} } })).toEqual([]);
   });
 
   test('manifest Fields must name Bucket and Key once', () => {
@@ -81,7 +121,15 @@ describe('job spec', () => {
         ...base,
         Operation: { S3PutObjectCopy: { TargetResource: 'arn:aws:s3:::dest', NewObjectMetadata: { ContentType: 'text/plain' } } },
       })
-    ).toEqual([expect.stringMatching(/^Operation.S3PutObjectCopy.MetadataDirective: NewObjectMetadata needs MetadataDirective REPLACE/)]);
+    ).toEqual([
+      'Operation.S3PutObjectCopy.MetadataDirective: NewObjectMetadata (ContentType) needs MetadataDirective REPLACE (with COPY the source metadata is kept)',
+    ]);
+    // Encryption is not metadata: a COPY may set it.
+    const copy = (extra: object) => problems({ ...base, Operation: { S3PutObjectCopy: { TargetResource: 'arn:aws:s3:::dest', ...extra } } });
+    expect(copy({ MetadataDirective: 'COPY', NewObjectMetadata: { SSEAlgorithm: 'AES256' } })).toEqual([]);
+    expect(copy({ AccessControlGrants: [{ Grantee: { TypeIdentifier: 'id', Identifier: 'abc' }, Permission: 'WRITE' }] })).toEqual([
+      expect.stringMatching(/^Operation\.S3PutObjectCopy\.AccessControlGrants\[0\]\.Permission: WRITE cannot be granted on an object/),
+    ]);
   });
 
   test('timestamps accept ISO text and epoch seconds', () => {

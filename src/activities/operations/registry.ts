@@ -1,17 +1,36 @@
-/** Operation name → handler. The one place that knows every operation. */
-import type { ResolvedOperation } from '../../spec/operations';
+/** Operation name → its module. The one place that knows every operation. */
+import type { OperationName, ResolvedOperation } from '../../spec/operations';
+import { computeObjectChecksum } from './compute-object-checksum';
 import { deleteObjectTagging } from './delete-object-tagging';
-import type { OperationContext, OperationOutcome, TaskObject } from './operation';
+import { initiateRestoreObject } from './initiate-restore-object';
+import { lambdaInvoke } from './lambda-invoke';
+import type { Operation, OperationContext, OperationErrorCodes, OperationOutcome, TaskObject } from './operation';
+import { putObjectAcl } from './put-object-acl';
 import { putObjectCopy } from './put-object-copy';
+import { putObjectLegalHold } from './put-object-legal-hold';
+import { putObjectRetention } from './put-object-retention';
 import { putObjectTagging } from './put-object-tagging';
+import { updateObjectEncryption } from './update-object-encryption';
+
+export const OPERATIONS: { [N in OperationName]: Operation<N> } = {
+  S3PutObjectCopy: putObjectCopy,
+  S3PutObjectTagging: putObjectTagging,
+  S3DeleteObjectTagging: deleteObjectTagging,
+  S3PutObjectAcl: putObjectAcl,
+  S3InitiateRestoreObject: initiateRestoreObject,
+  S3PutObjectLegalHold: putObjectLegalHold,
+  S3PutObjectRetention: putObjectRetention,
+  LambdaInvoke: lambdaInvoke,
+  S3ComputeObjectChecksum: computeObjectChecksum,
+  S3UpdateObjectEncryption: updateObjectEncryption,
+};
 
 export function runOperation(ctx: OperationContext, object: TaskObject, operation: ResolvedOperation): Promise<OperationOutcome> {
-  switch (operation.name) {
-    case 'S3PutObjectCopy':
-      return putObjectCopy(ctx, object, operation.params);
-    case 'S3PutObjectTagging':
-      return putObjectTagging(ctx, object, operation.params);
-    case 'S3DeleteObjectTagging':
-      return deleteObjectTagging(ctx, object, operation.params);
-  }
+  // The union is correlated by name; TypeScript cannot see that OPERATIONS[name] takes that name's params.
+  const op = OPERATIONS[operation.name] as Operation<OperationName>;
+  return op.run(ctx, object, operation.params as never);
+}
+
+export function operationErrorCodes(name: OperationName): OperationErrorCodes {
+  return OPERATIONS[name].errorCodes ?? {};
 }
