@@ -101,6 +101,26 @@ export class InvalidNextTokenError extends Error {
   }
 }
 
+/**
+ * ListJobs tokens: Temporal's page token plus a checksum over it and the listing's query. Temporal answers a garbled
+ * token with an opaque internal error, so a token is checked here first; a token from a listing with other filters is
+ * refused too (it would page through the wrong list).
+ */
+function listTokenCheck(token: Buffer, query: string): string {
+  return createHash('sha256').update(token).update('\n').update(query).digest('hex').slice(0, 16);
+}
+
+function encodeListToken(token: Buffer, query: string): string {
+  return `${token.toString('base64')}:${listTokenCheck(token, query)}`;
+}
+
+function decodeListToken(text: string, query: string): Buffer {
+  const [encoded, check, ...rest] = text.split(':');
+  const token = Buffer.from(encoded ?? '', 'base64');
+  if (rest.length || !check || token.length === 0 || listTokenCheck(token, query) !== check) throw new InvalidNextTokenError();
+  return token;
+}
+
 export interface JobClientOptions {
   taskQueue?: string;
 }
@@ -231,31 +251,21 @@ export class JobClient {
 
   /**
    * One page of ListJobs: jobs on this client's task queue (so that an API serves the jobs its workers run), optionally
-   * only those in the given statuses. The token is Temporal's visibility page token, base64-encoded.
+   * only those in the given statuses. The token wraps Temporal's visibility page token (see encodeListToken).
    */
   async listJobsPage(options: { statuses?: JobStatus[]; maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
     const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`, `TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`];
     if (options.statuses?.length) {
       clauses.push(`S3BatchJobStatus IN (${options.statuses.map((s) => `'${s}'`).join(', ')})`);
     }
-    let nextPageToken: Buffer = Buffer.alloc(0);
-    if (options.nextToken) {
-      nextPageToken = Buffer.from(options.nextToken, 'base64');
-      if (nextPageToken.length === 0 || nextPageToken.toString('base64') !== options.nextToken) throw new InvalidNextTokenError();
-    }
-    let response;
-    try {
-      response = await this.client.workflowService.listWorkflowExecutions({
-        namespace: this.client.options.namespace,
-        query: clauses.join(' AND '),
-        pageSize: options.maxResults ?? 1000,
-        nextPageToken,
-      });
-    } catch (err) {
-      // The server refuses a token it cannot decode as INVALID_ARGUMENT (3).
-      if (options.nextToken && (err as { code?: number }).code === 3) throw new InvalidNextTokenError();
-      throw err;
-    }
+    const query = clauses.join(' AND ');
+    const nextPageToken = options.nextToken ? decodeListToken(options.nextToken, query) : Buffer.alloc(0);
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query,
+      pageSize: options.maxResults ?? 1000,
+      nextPageToken,
+    });
     const jobs: JobListEntry[] = [];
     for (const raw of response.executions) {
       const wf = await executionInfoFromRaw(raw, this.client.workflow.options.loadedDataConverter, raw, this.client.options.namespace);
@@ -279,7 +289,7 @@ export class JobClient {
       });
     }
     const token = response.nextPageToken;
-    return { jobs, nextToken: token && token.length > 0 ? Buffer.from(token).toString('base64') : undefined };
+    return { jobs, nextToken: token && token.length > 0 ? encodeListToken(Buffer.from(token), query) : undefined };
   }
 
   /** Lists jobs, newest first, optionally only those in the given statuses. */
