@@ -3,7 +3,6 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ApiError } from '../../src/http-api/errors';
 import { verifySigV4, type ReceivedRequest } from '../../src/http-api/sigv4';
-import { parseApiConfig } from '../../src/http-api/config';
 
 const KEY = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const secrets = new Map([[KEY.accessKeyId, KEY.secretAccessKey]]);
@@ -121,18 +120,4 @@ test('a malformed header or another service: AuthorizationHeaderMalformed', asyn
   const otherService = await signed();
   otherService.headers.authorization = String(otherService.headers.authorization).replace('/s3/aws4_request', '/iam/aws4_request');
   expect((await rejection(otherService)).code).toBe('AuthorizationHeaderMalformed');
-});
-
-test('config: secrets from the file or from named environment variables, at least one key', () => {
-  const config = parseApiConfig(
-    { accessKeys: [{ accessKeyId: 'A', secretAccessKey: 's1' }, { accessKeyId: 'B', secretAccessKeyEnv: 'B_SECRET' }] },
-    { B_SECRET: 's2' }
-  );
-  expect([...config.secrets]).toEqual([
-    ['A', 's1'],
-    ['B', 's2'],
-  ]);
-  expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 });
-  expect(() => parseApiConfig({ accessKeys: [] }, {})).toThrow(/at least one access key/);
-  expect(() => parseApiConfig({ accessKeys: [{ accessKeyId: 'B', secretAccessKeyEnv: 'MISSING' }] }, {})).toThrow(/MISSING is not set/);
 });
