@@ -175,11 +175,21 @@ test('the whole lifecycle: create (confirmation required), describe, tag, reprio
   expect(entry).toMatchObject({ Status: 'Complete', ProgressSummary: { NumberOfTasksSucceeded: keys.length, NumberOfTasksFailed: 0 } });
   expect(entry.TerminationDate).toBeInstanceOf(Date);
 
-  // A finished job takes no more changes (tags included: see the README's differences from AWS).
+  // A finished job takes no more changes (tags included: see the README's differences from AWS); it still answers.
   const again = await failure(
     s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Cancelled' }))
   );
   expect(again).toMatchObject({ name: 'JobStatusException', status: 409 });
+  const retag = await failure(
+    s3control.send(new PutJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId, Tags: [{ Key: 'late', Value: 'x' }] }))
+  );
+  expect(retag).toMatchObject({ name: 'JobStatusException', status: 409 });
+  expect((await s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }))).Tags ?? []).toEqual([]);
+  // Jobs are per account: another account does not see this one.
+  expect(await failure(s3control.send(new DescribeJobCommand({ AccountId: '210987654321', JobId: jobId })))).toMatchObject({
+    name: 'NotFoundException',
+    status: 404,
+  });
 });
 
 test('ListJobs filters by status and pages with MaxResults and NextToken; UpdateJobStatus Cancelled cancels', async () => {
