@@ -93,9 +93,10 @@ export async function verifySigV4(
     headers[name] = value;
   }
 
-  // The signer trusts x-amz-content-sha256 as the payload hash; make sure it is the body's.
+  // The signer trusts x-amz-content-sha256 as the payload hash; make sure it is the body's. UNSIGNED-PAYLOAD is
+  // accepted as S3 accepts it (botocore sends it over HTTPS): the headers are still signed, the body is left to TLS.
   const declared = header(request.headers, 'x-amz-content-sha256');
-  if (declared !== undefined) {
+  if (declared !== undefined && declared !== 'UNSIGNED-PAYLOAD') {
     const actual = createHash('sha256').update(request.body).digest('hex');
     if (declared !== actual) throw apiErrors.contentSha256Mismatch();
   }

@@ -97,6 +97,24 @@ test('a body that is not the signed one: XAmzContentSHA256Mismatch', async () =>
   expect(await rejection(request)).toMatchObject({ code: 'XAmzContentSHA256Mismatch', status: 400 });
 });
 
+test('UNSIGNED-PAYLOAD (as botocore sends over HTTPS) is accepted; its headers are still checked', async () => {
+  const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+  const headers = { host: '127.0.0.1:8080', 'x-amz-account-id': '123456789012', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+  const out = await signer.sign(
+    { method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', path: '/v20180820/jobs/abc-123/tagging', query: {}, headers, body: '<a/>' },
+    { signingDate: NOW }
+  );
+  const request: ReceivedRequest = {
+    method: 'PUT',
+    url: '/v20180820/jobs/abc-123/tagging',
+    headers: Object.fromEntries(Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    body: Buffer.from('<a/>'),
+  };
+  await expect(verifySigV4(request, secrets, NOW)).resolves.toBeTruthy();
+  request.headers['x-amz-account-id'] = '999999999999';
+  expect((await rejection(request)).code).toBe('SignatureDoesNotMatch');
+});
+
 test('unknown access key: InvalidAccessKeyId', async () => {
   expect(await rejection(await signed({ key: { ...KEY, accessKeyId: 'AKIDUNKNOWN' } }))).toMatchObject({
     code: 'InvalidAccessKeyId',
