@@ -12,13 +12,17 @@ import { checkRequest, isTerminal, type ControlRequest, type JobStatus } from '.
 import {
   describeJobQuery,
   pauseJobUpdate,
+  putJobTaggingUpdate,
   resumeJobUpdate,
   updateJobPriorityUpdate,
   updateJobStatusUpdate,
+  type JobTag,
   type UpdateJobStatusResult,
 } from './shared/messages';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from './shared/search-attributes';
-import type { JobDescriptor } from './shared/types';
+import type { JobDescriptor, JobProgressSummary } from './shared/types';
+// Not re-exported by the package root; the same helper `workflow.list()` uses to decode memos and search attributes.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 
 /** The request was invalid; `problems` lists each with its path. */
 export class JobSpecError extends Error {
@@ -69,6 +73,52 @@ function requestHash(request: unknown): string {
           )
         : value;
   return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
+}
+
+/** One job in a ListJobs page (S3 Control JobListDescriptor). */
+export interface JobListEntry {
+  JobId: string;
+  Description?: string;
+  Operation: string;
+  Priority: number;
+  Status: string;
+  CreationTime: string;
+  TerminationDate?: string;
+  ProgressSummary?: Omit<JobProgressSummary, 'Timers'>;
+}
+
+export interface JobListPage {
+  jobs: JobListEntry[];
+  /** Opaque; absent on the last page. */
+  nextToken?: string;
+}
+
+/** A ListJobs NextToken that is not one we gave out. */
+export class InvalidNextTokenError extends Error {
+  constructor() {
+    super('The continuation token provided is invalid');
+    this.name = 'InvalidNextTokenException';
+  }
+}
+
+/**
+ * ListJobs tokens: Temporal's page token plus a checksum over it and the listing's query. Temporal answers a garbled
+ * token with an opaque internal error, so a token is checked here first; a token from a listing with other filters is
+ * refused too (it would page through the wrong list).
+ */
+function listTokenCheck(token: Buffer, query: string): string {
+  return createHash('sha256').update(token).update('\n').update(query).digest('hex').slice(0, 16);
+}
+
+function encodeListToken(token: Buffer, query: string): string {
+  return `${token.toString('base64')}:${listTokenCheck(token, query)}`;
+}
+
+function decodeListToken(text: string, query: string): Buffer {
+  const [encoded, check, ...rest] = text.split(':');
+  const token = Buffer.from(encoded ?? '', 'base64');
+  if (rest.length || !check || token.length === 0 || listTokenCheck(token, query) !== check) throw new InvalidNextTokenError();
+  return token;
 }
 
 export interface JobClientOptions {
@@ -183,6 +233,63 @@ export class JobClient {
   updateJobPriority(jobId: string, priority: number) {
     return this.update(jobId, 'UpdatePriority', () =>
       this.handle(jobId).executeUpdate(updateJobPriorityUpdate, { args: [{ Priority: priority }] }));
+  }
+
+  /** Replaces the job's tags (PutJobTagging); an empty list removes them (DeleteJobTagging). */
+  async putJobTagging(jobId: string, tags: JobTag[]): Promise<JobTag[]> {
+    // Tags change on the same terms as priority: until the job ends (its workflow then takes no updates).
+    const result = await this.update(jobId, 'UpdatePriority', () =>
+      this.handle(jobId).executeUpdate(putJobTaggingUpdate, { args: [{ Tags: tags }] })
+    );
+    return result.Tags;
+  }
+
+  /** The job's current tags (GetJobTagging). */
+  async getJobTagging(jobId: string): Promise<JobTag[]> {
+    return (await this.describeJob(jobId)).S3Batch.Tags ?? [];
+  }
+
+  /**
+   * One page of ListJobs: jobs on this client's task queue (so that an API serves the jobs its workers run), optionally
+   * only those in the given statuses. The token wraps Temporal's visibility page token (see encodeListToken).
+   */
+  async listJobsPage(options: { statuses?: JobStatus[]; maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
+    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`, `TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`];
+    if (options.statuses?.length) {
+      clauses.push(`S3BatchJobStatus IN (${options.statuses.map((s) => `'${s}'`).join(', ')})`);
+    }
+    const query = clauses.join(' AND ');
+    const nextPageToken = options.nextToken ? decodeListToken(options.nextToken, query) : Buffer.alloc(0);
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query,
+      pageSize: options.maxResults ?? 1000,
+      nextPageToken,
+    });
+    const jobs: JobListEntry[] = [];
+    for (const raw of response.executions) {
+      const wf = await executionInfoFromRaw(raw, this.client.workflow.options.loadedDataConverter, raw, this.client.options.namespace);
+      const memo = (wf.memo ?? {}) as { Description?: string | null; Progress?: Record<string, number | string | null> };
+      const progress = memo.Progress;
+      jobs.push({
+        JobId: wf.workflowId,
+        Description: memo.Description ?? undefined,
+        Operation: String(wf.typedSearchAttributes.get(JobOperationKey) ?? ''),
+        Priority: Number(wf.typedSearchAttributes.get(JobPriorityKey) ?? 0),
+        Status: String(wf.typedSearchAttributes.get(JobStatusKey) ?? 'New'),
+        CreationTime: wf.startTime.toISOString(),
+        TerminationDate: wf.closeTime?.toISOString(),
+        ProgressSummary: progress
+          ? {
+              TotalNumberOfTasks: typeof progress.TotalNumberOfTasks === 'number' ? progress.TotalNumberOfTasks : undefined,
+              NumberOfTasksSucceeded: Number(progress.NumberOfTasksSucceeded ?? 0),
+              NumberOfTasksFailed: Number(progress.NumberOfTasksFailed ?? 0),
+            }
+          : undefined,
+      });
+    }
+    const token = response.nextPageToken;
+    return { jobs, nextToken: token && token.length > 0 ? encodeListToken(Buffer.from(token), query) : undefined };
   }
 
   /** Lists jobs, newest first, optionally only those in the given statuses. */

@@ -43,6 +43,21 @@ export const updateJobPriorityUpdate = defineUpdate<UpdateJobPriorityResult, [Up
   'updateJobPriority'
 );
 
+/** A job tag (S3 Control S3Tag). */
+export interface JobTag {
+  Key: string;
+  Value: string;
+}
+export interface PutJobTaggingRequest {
+  Tags: JobTag[];
+}
+export interface PutJobTaggingResult {
+  JobId: string;
+  Tags: JobTag[];
+}
+/** S3 Control's PutJobTagging (and DeleteJobTagging, as an empty set): replaces the job's whole tag set. */
+export const putJobTaggingUpdate = defineUpdate<PutJobTaggingResult, [PutJobTaggingRequest]>('putJobTagging');
+
 // ---- Between a job and its pages (internal) ----
 
 /** Page → job: counts for one part of a page; the job adds each (page, part) once. */

@@ -99,6 +99,8 @@ export interface JobDescriptor {
     PagesDone: number;
     /** WaitForRestore jobs: pages whose tasks have all run and that only wait for restores to finish. */
     PagesWaitingForRestore?: number;
+    /** The job's current tags (GetJobTagging): the request's Tags until PutJobTagging/DeleteJobTagging replace them. */
+    Tags?: { Key: string; Value: string }[];
   };
 }
 

@@ -41,9 +41,11 @@ import {
   pageProgressSignal,
   pageWaitingSignal,
   pauseJobUpdate,
+  putJobTaggingUpdate,
   resumeJobUpdate,
   updateJobPriorityUpdate,
   updateJobStatusUpdate,
+  type JobTag,
   type PageMode,
 } from '../shared/messages';
 import type { PageJobContext } from '../shared/page-context';
@@ -108,6 +110,8 @@ export interface JobState {
   activeSeconds: number;
   activeSince?: string;
   reportManifestKey?: string;
+  /** Tags set by PutJobTagging/DeleteJobTagging; absent: the request's Tags. */
+  tags?: JobTag[];
 }
 
 export async function batchJobWorkflow(request: unknown, carried?: JobState): Promise<JobDescriptor> {
@@ -115,7 +119,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
   const jobId = info.workflowId;
   // Until the request is validated there is no ResolvedJob; describeJob answers from this stub meanwhile.
   let state: JobState | undefined = carried;
-  const early: { status: JobStatus; failureReasons: JobFailure[]; stopRequested?: string } = {
+  const early: { status: JobStatus; failureReasons: JobFailure[]; stopRequested?: string; tags?: JobTag[] } = {
     status: 'New',
     failureReasons: [],
   };
@@ -261,6 +265,30 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     }
   );
 
+  setHandler(
+    putJobTaggingUpdate,
+    ({ Tags }) => {
+      const tags = Tags.map(({ Key, Value }) => ({ Key, Value }));
+      if (state) state.tags = tags;
+      else early.tags = tags;
+      return { JobId: jobId, Tags: tags };
+    },
+    {
+      // The API validates tags fully (zod, at the edge); this keeps a malformed update out of the state.
+      validator: (req) => {
+        const tags = req?.Tags;
+        if (!Array.isArray(tags) || tags.length > 50) throw new Error('Tags must be a list of at most 50 tags');
+        const keys = new Set<string>();
+        for (const tag of tags) {
+          if (typeof tag?.Key !== 'string' || typeof tag?.Value !== 'string') throw new Error('each tag needs a Key and a Value');
+          if (keys.has(tag.Key)) throw new Error(`duplicate tag key "${tag.Key}"`);
+          keys.add(tag.Key);
+        }
+      },
+      description: 'PutJobTagging / DeleteJobTagging: replace the job tags',
+    }
+  );
+
   // ---- Signals from pages ----
 
   setHandler(pageProgressSignal, (progress) => {
@@ -339,6 +367,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       priority: job.request.Priority,
       createdAt: new Date(info.startTime).toISOString(),
       failureReasons: early.failureReasons,
+      tags: early.tags,
       nextPage: 0,
       pages: {},
       pagesDone: 0,

@@ -3,6 +3,7 @@
  */
 import { jobArn } from '../shared/constants';
 import type { JobStatus } from '../shared/job-status';
+import type { JobTag } from '../shared/messages';
 import { describeFailures, type JobDescriptor, type JobFailure } from '../shared/types';
 import type { JobState } from './batch-job';
 
@@ -51,7 +52,7 @@ export function describeJob(
   jobId: string,
   request: unknown,
   state: JobState | undefined,
-  early: { status: JobStatus; failureReasons: JobFailure[] }
+  early: { status: JobStatus; failureReasons: JobFailure[]; tags?: JobTag[] }
 ): JobDescriptor {
   if (!state) {
     // Not validated yet (or invalid): echo what we can of the raw request.
@@ -69,7 +70,12 @@ export function describeJob(
       FailureReasons: early.failureReasons,
       Report: raw.Report,
       CreationTime: new Date().toISOString(),
-      S3Batch: { FailedTasksByErrorCode: {}, Summary: early.status, PagesDone: 0 },
+      S3Batch: {
+        FailedTasksByErrorCode: {},
+        Summary: early.status,
+        PagesDone: 0,
+        Tags: early.tags ?? (Array.isArray(raw.Tags) ? (raw.Tags as JobTag[]) : []),
+      },
     };
   }
   const req = state.job.request;
@@ -104,6 +110,7 @@ export function describeJob(
       ManifestETag: state.prepared?.etag,
       PagesTotal: state.prepared?.pageCount,
       PagesDone: state.pagesDone,
+      Tags: state.tags ?? req.Tags ?? [],
       ...(state.job.extensions.WaitForRestore
         ? { PagesWaitingForRestore: Object.values(state.pages).filter((page) => page.waiting).length }
         : {}),

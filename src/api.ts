@@ -1,0 +1,35 @@
+/**
+ * The S3 Control-compatible HTTP API: `npm run api` (or `node lib/src/api.js`). Configured by S3BATCH_API_CONFIG and
+ * environment variables (see src/http-api/config.ts); serves the jobs of its Temporal namespace and task queue, which
+ * a worker (`npm run worker`) must serve too. Stops on SIGINT/SIGTERM.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { JobClient } from './job-client';
+import { ApiConfigError, loadApiConfig } from './http-api/config';
+import { startApiServer } from './http-api/server';
+
+async function main(): Promise<void> {
+  const config = loadApiConfig();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const api = await startApiServer({
+    config,
+    jobs: new JobClient(client, { taskQueue: config.temporal.taskQueue }),
+    log: (line) => console.log(line),
+  });
+  console.log(
+    `s3-batch API on ${api.url} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}); ${config.secrets.size} access key(s)${config.accountId ? `, account ${config.accountId}` : ''}`
+  );
+  const stop = async () => {
+    await api.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err) => {
+  console.error(err instanceof ApiConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+/**
+ * HTTP API configuration: where to listen, which access keys may call it, and the Temporal namespace and task queue
+ * whose jobs it serves. Secrets are read here and kept in memory only; they are never logged.
+ *
+ * Sources, later ones winning: the JSON file named by S3BATCH_API_CONFIG, then environment variables:
+ *   S3BATCH_API_HOST (127.0.0.1)  S3BATCH_API_PORT (8080)  S3BATCH_API_REGION (us-east-1: the region of job ARNs)
+ *   S3BATCH_API_ACCOUNT_ID: when set, only this x-amz-account-id is served (otherwise any 12 digits)
+ *   S3BATCH_API_ACCESS_KEY_ID + S3BATCH_API_SECRET_ACCESS_KEY: one more access key
+ *   S3BATCH_TEMPORAL_ADDRESS  S3BATCH_NAMESPACE  S3BATCH_TASK_QUEUE: the same variables as the worker's
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const AccessKey = z.union([
+  z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).strict(),
+  z
+    .object({
+      accessKeyId: z.string().min(1),
+      /** Name of the environment variable holding the secret, so the file itself holds none. */
+      secretAccessKeyEnv: z.string().min(1),
+    })
+    .strict(),
+]);
+
+export const ApiConfig = z
+  .object({
+    listen: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(8080),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    region: z.string().min(1).default('us-east-1'),
+    accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id').optional(),
+    accessKeys: z.array(AccessKey).min(1, 'at least one access key is needed: nothing is served without authentication'),
+    temporal: z
+      .object({
+        address: z.string().min(1).default('127.0.0.1:7233'),
+        namespace: z.string().min(1).default('s3-batch'),
+        taskQueue: z.string().min(1).default('s3-batch'),
+      })
+      .strict()
+      .default({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch' }),
+  })
+  .strict();
+
+export type ApiConfigInput = z.input<typeof ApiConfig>;
+
+/** The config with every secret resolved: access key id → secret. */
+export interface ResolvedApiConfig {
+  listen: { host: string; port: number };
+  region: string;
+  accountId?: string;
+  secrets: ReadonlyMap<string, string>;
+  temporal: { address: string; namespace: string; taskQueue: string };
+}
+
+export class ApiConfigError extends Error {
+  constructor(source: string, problems: string[]) {
+    super(`Invalid API config (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ApiConfigError';
+  }
+}
+
+/** Validates a config object and resolves its secrets from `env`. Throws ApiConfigError listing every problem. */
+export function parseApiConfig(input: unknown, env: NodeJS.ProcessEnv = process.env, source = 'API config'): ResolvedApiConfig {
+  const parsed = ApiConfig.safeParse(input);
+  if (!parsed.success) {
+    throw new ApiConfigError(source, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const secrets = new Map<string, string>();
+  const problems: string[] = [];
+  parsed.data.accessKeys.forEach((key, i) => {
+    const secret = 'secretAccessKey' in key ? key.secretAccessKey : env[key.secretAccessKeyEnv];
+    if (!secret) problems.push(`accessKeys.${i}: environment variable ${(key as { secretAccessKeyEnv: string }).secretAccessKeyEnv} is not set`);
+    else if (secrets.has(key.accessKeyId)) problems.push(`accessKeys.${i}: access key ${key.accessKeyId} is listed twice`);
+    else secrets.set(key.accessKeyId, secret);
+  });
+  if (problems.length) throw new ApiConfigError(source, problems);
+  const { listen, region, accountId, temporal } = parsed.data;
+  return { listen, region, accountId, secrets, temporal };
+}
+
+const EnvOverrides = z.object({
+  S3BATCH_API_CONFIG: z.string().min(1).optional(),
+  S3BATCH_API_HOST: z.string().min(1).optional(),
+  S3BATCH_API_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  S3BATCH_API_REGION: z.string().min(1).optional(),
+  S3BATCH_API_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id').optional(),
+  S3BATCH_API_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3BATCH_API_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3BATCH_TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  S3BATCH_NAMESPACE: z.string().min(1).optional(),
+  S3BATCH_TASK_QUEUE: z.string().min(1).optional(),
+});
+
+/** Every environment variable the API reads. */
+export const API_ENV_VARS = Object.keys(EnvOverrides.shape);
+
+/** Reads the config file (if named) and applies environment overrides. */
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ResolvedApiConfig {
+  const envParsed = EnvOverrides.safeParse(env);
+  if (!envParsed.success) {
+    throw new ApiConfigError('environment', envParsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = envParsed.data;
+  let raw: Record<string, any> = {};
+  if (e.S3BATCH_API_CONFIG) {
+    try {
+      raw = JSON.parse(readFileSync(e.S3BATCH_API_CONFIG, 'utf8'));
+    } catch (err) {
+      throw new ApiConfigError(e.S3BATCH_API_CONFIG, [(err as Error).message]);
+    }
+  }
+  const listen = { ...(raw.listen ?? {}) };
+  if (e.S3BATCH_API_HOST) listen.host = e.S3BATCH_API_HOST;
+  if (e.S3BATCH_API_PORT !== undefined) listen.port = e.S3BATCH_API_PORT;
+  const temporal = { ...(raw.temporal ?? {}) };
+  if (e.S3BATCH_TEMPORAL_ADDRESS) temporal.address = e.S3BATCH_TEMPORAL_ADDRESS;
+  if (e.S3BATCH_NAMESPACE) temporal.namespace = e.S3BATCH_NAMESPACE;
+  if (e.S3BATCH_TASK_QUEUE) temporal.taskQueue = e.S3BATCH_TASK_QUEUE;
+  const accessKeys = [...(raw.accessKeys ?? [])];
+  if (e.S3BATCH_API_ACCESS_KEY_ID || e.S3BATCH_API_SECRET_ACCESS_KEY) {
+    if (!e.S3BATCH_API_ACCESS_KEY_ID || !e.S3BATCH_API_SECRET_ACCESS_KEY) {
+      throw new ApiConfigError('environment', ['S3BATCH_API_ACCESS_KEY_ID and S3BATCH_API_SECRET_ACCESS_KEY go together']);
+    }
+    accessKeys.push({ accessKeyId: e.S3BATCH_API_ACCESS_KEY_ID, secretAccessKeyEnv: 'S3BATCH_API_SECRET_ACCESS_KEY' });
+  }
+  const input = {
+    ...raw,
+    listen,
+    temporal,
+    accessKeys,
+    ...(e.S3BATCH_API_REGION ? { region: e.S3BATCH_API_REGION } : {}),
+    ...(e.S3BATCH_API_ACCOUNT_ID ? { accountId: e.S3BATCH_API_ACCOUNT_ID } : {}),
+  };
+  return parseApiConfig(input, env, e.S3BATCH_API_CONFIG ?? 'environment');
+}

@@ -1,0 +1,225 @@
+/**
+ * The eight S3 Control job calls, one handler each: parse and validate the request (query, XML body) with the spec
+ * schemas, call the JobClient, and shape the result as S3 Control's response document. Handlers throw ApiError for
+ * anything the caller got wrong; server.ts maps every other error.
+ */
+import { z } from 'zod';
+import { JobSpecError, type JobClient } from '../job-client';
+import { CreateJobRequest, JobManifest, JobReport } from '../spec/job-spec';
+import { JobOperation, S3Tag } from '../spec/operations';
+import { JOB_STATUSES, type JobStatus } from '../shared/job-status';
+import type { JobTag } from '../shared/messages';
+import type { JobDescriptor } from '../shared/types';
+import { formatProblems } from '../shared/problems';
+import { apiErrors } from './errors';
+import { parseXmlBody, toXml } from './xml';
+
+export interface OperationContext {
+  jobs: JobClient;
+  /** The caller's x-amz-account-id, checked by the server. */
+  accountId: string;
+  /** The region written into job ARNs. */
+  region: string;
+  query: Record<string, string | string[]>;
+  body: string;
+  /** From the path, for the per-job calls. */
+  jobId?: string;
+}
+
+export interface OperationResult {
+  /** The response document (XML), or undefined for an empty 200. */
+  xml?: string;
+}
+
+export type Operation = (ctx: OperationContext) => Promise<OperationResult>;
+
+/** Lists and maps inside the echoed request members (the rest of JobDescriptor has neither). */
+const DescribeJobResultShape = z.object({
+  Job: z.object({ Manifest: JobManifest, Operation: JobOperation, Report: JobReport }),
+});
+const TagsShape = z.object({ Tags: z.array(S3Tag) });
+
+/** A validation failure in AWS's words: InvalidRequest naming each field. */
+function invalid(problems: { path: string; message: string }[]) {
+  return apiErrors.invalidRequest(formatProblems(problems));
+}
+
+function zodProblems(error: z.ZodError) {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+/** Query parameters as S3 Control names them (camelCase), validated; problems name the API member (PascalCase). */
+function parseQuery<T extends z.ZodRawShape>(
+  query: OperationContext['query'],
+  shape: T,
+  names: Record<keyof T & string, string>
+): z.infer<z.ZodObject<T>> {
+  const parsed = z.object(shape).safeParse(query);
+  if (!parsed.success) {
+    throw invalid(
+      parsed.error.issues.map((issue) => {
+        const [first, ...rest] = issue.path.map(String);
+        return { path: [names[first as keyof T & string] ?? first, ...rest].join('.'), message: issue.message };
+      })
+    );
+  }
+  return parsed.data;
+}
+
+/** S3 Control's JobId pattern and length. */
+const JOB_ID = /^[a-zA-Z0-9_-]{5,36}$/;
+
+/** The job, if it exists and belongs to the caller's account (jobs are per account, as in AWS). */
+async function loadJob(ctx: OperationContext): Promise<JobDescriptor> {
+  const jobId = ctx.jobId!;
+  if (!JOB_ID.test(jobId)) throw invalid([{ path: 'JobId', message: 'expected 5 to 36 letters, digits, - or _' }]);
+  const job = await ctx.jobs.describeJob(jobId);
+  const owner = job.JobArn.split(':')[4];
+  // Jobs created without an AccountId (CLI, library) carry the placeholder account and are served to any account.
+  if (owner && owner !== '000000000000' && owner !== ctx.accountId) throw apiErrors.notFound(jobId);
+  return job;
+}
+
+export const createJob: Operation = async (ctx) => {
+  const request = parseXmlBody(ctx.body, 'CreateJobRequest', CreateJobRequest);
+  // AccountId travels in the x-amz-account-id header, never in the body.
+  request.AccountId = ctx.accountId;
+  try {
+    const { jobId } = await ctx.jobs.createJob(request);
+    return { xml: toXml('CreateJobResult', { JobId: jobId }) };
+  } catch (err) {
+    if (err instanceof JobSpecError) throw invalid(err.problems);
+    throw err;
+  }
+};
+
+export const describeJob: Operation = async (ctx) => {
+  const job = await loadJob(ctx);
+  const descriptor = {
+    JobId: job.JobId,
+    ConfirmationRequired: job.ConfirmationRequired,
+    Description: job.Description,
+    JobArn: `arn:aws:s3:${ctx.region}:${ctx.accountId}:job/${job.JobId}`,
+    Status: job.Status,
+    Manifest: job.Manifest,
+    Operation: job.Operation,
+    Priority: job.Priority,
+    ProgressSummary: job.ProgressSummary,
+    StatusUpdateReason: job.StatusUpdateReason,
+    FailureReasons: job.FailureReasons.length ? job.FailureReasons : undefined,
+    Report: job.Report,
+    CreationTime: job.CreationTime,
+    TerminationDate: job.TerminationDate,
+    RoleArn: job.RoleArn,
+    SuspendedDate: job.SuspendedDate,
+    SuspendedCause: job.SuspendedCause,
+  };
+  return { xml: toXml('DescribeJobResult', { Job: descriptor }, DescribeJobResultShape) };
+};
+
+const StatusList = z
+  .union([z.enum(JOB_STATUSES), z.array(z.enum(JOB_STATUSES))])
+  .transform((v) => (Array.isArray(v) ? v : [v]) as JobStatus[]);
+
+export const listJobs: Operation = async (ctx) => {
+  const q = parseQuery(
+    ctx.query,
+    {
+      jobStatuses: StatusList.optional(),
+      nextToken: z
+        .string()
+        .min(1)
+        .max(1024)
+        .regex(/^[A-Za-z0-9+:/=?#_-]+$/, 'not a token this API gave out')
+        .optional(),
+      maxResults: z.coerce.number().int().min(0).max(1000).optional(),
+    },
+    { jobStatuses: 'JobStatuses', nextToken: 'NextToken', maxResults: 'MaxResults' }
+  );
+  const page = await ctx.jobs.listJobsPage({
+    statuses: q.jobStatuses,
+    // AWS allows 0; it means "the default page", as an absent value does.
+    maxResults: q.maxResults || 1000,
+    nextToken: q.nextToken,
+  });
+  return { xml: toXml('ListJobsResult', { NextToken: page.nextToken, Jobs: page.jobs }) };
+};
+
+export const updateJobStatus: Operation = async (ctx) => {
+  const q = parseQuery(
+    ctx.query,
+    {
+      requestedJobStatus: z.enum(['Ready', 'Cancelled']),
+      statusUpdateReason: z.string().min(1).max(256).optional(),
+    },
+    { requestedJobStatus: 'RequestedJobStatus', statusUpdateReason: 'StatusUpdateReason' }
+  );
+  await loadJob(ctx);
+  const result = await ctx.jobs.updateJobStatus(ctx.jobId!, q.requestedJobStatus, q.statusUpdateReason);
+  return { xml: toXml('UpdateJobStatusResult', { ...result }) };
+};
+
+export const updateJobPriority: Operation = async (ctx) => {
+  const q = parseQuery(
+    ctx.query,
+    { priority: z.coerce.number().int().min(0).max(2_147_483_647) },
+    { priority: 'Priority' }
+  );
+  await loadJob(ctx);
+  const result = await ctx.jobs.updateJobPriority(ctx.jobId!, q.priority);
+  return { xml: toXml('UpdateJobPriorityResult', { JobId: result.JobId, Priority: result.Priority }) };
+};
+
+export const getJobTagging: Operation = async (ctx) => {
+  const job = await loadJob(ctx);
+  return { xml: toXml('GetJobTaggingResult', { Tags: job.S3Batch.Tags ?? [] }, TagsShape) };
+};
+
+/** CreateJob's Tags rules, for a whole tag set. */
+const JobTagSet = z
+  .array(S3Tag)
+  .superRefine((tags, ctx) => {
+    const seen = new Set<string>();
+    tags.forEach((tag, i) => {
+      if (seen.has(tag.Key)) ctx.addIssue({ code: 'custom', path: [i, 'Key'], message: `duplicate tag key "${tag.Key}"` });
+      seen.add(tag.Key);
+    });
+  });
+
+export const putJobTagging: Operation = async (ctx) => {
+  const body = parseXmlBody(ctx.body, 'PutJobTaggingRequest', z.object({ Tags: z.array(S3Tag) }));
+  const parsed = z.object({ Tags: JobTagSet }).strict().safeParse(body);
+  if (!parsed.success) throw invalid(zodProblems(parsed.error));
+  if (parsed.data.Tags.length > 50) throw apiErrors.tooManyTags();
+  await loadJob(ctx);
+  await ctx.jobs.putJobTagging(ctx.jobId!, parsed.data.Tags as JobTag[]);
+  return {};
+};
+
+export const deleteJobTagging: Operation = async (ctx) => {
+  await loadJob(ctx);
+  await ctx.jobs.putJobTagging(ctx.jobId!, []);
+  return {};
+};
+
+/** Method and path → operation (S3 Control's paths, from the SDK model). */
+export function route(method: string, path: string): { operation: Operation; jobId?: string } | undefined {
+  if (path === '/v20180820/jobs') {
+    if (method === 'POST') return { operation: createJob };
+    if (method === 'GET') return { operation: listJobs };
+    return undefined;
+  }
+  const match = /^\/v20180820\/jobs\/([^/]+)(\/status|\/priority|\/tagging)?$/.exec(path);
+  if (!match) return undefined;
+  const jobId = decodeURIComponent(match[1]!);
+  const operations: Record<string, Operation> = {
+    'GET ': describeJob,
+    'POST /status': updateJobStatus,
+    'POST /priority': updateJobPriority,
+    'GET /tagging': getJobTagging,
+    'PUT /tagging': putJobTagging,
+    'DELETE /tagging': deleteJobTagging,
+  };
+  const operation = operations[`${method} ${match[2] ?? ''}`];
+  return operation ? { operation, jobId } : undefined;
+}

@@ -1,0 +1,335 @@
+/**
+ * The S3 Control-compatible HTTP API, driven by @aws-sdk/client-s3-control (a client nobody here wrote) against the
+ * API server on a free port, backed by the real stack and an in-process worker: the whole job lifecycle, tagging,
+ * listing with paging, idempotency, and the errors AWS sends for bad input and bad authentication.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CreateJobCommand,
+  DeleteJobTaggingCommand,
+  DescribeJobCommand,
+  GetJobTaggingCommand,
+  ListJobsCommand,
+  PutJobTaggingCommand,
+  S3ControlClient,
+  UpdateJobPriorityCommand,
+  UpdateJobStatusCommand,
+  type CreateJobCommandInput,
+  type JobDescriptor,
+} from '@aws-sdk/client-s3-control';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { JobClient } from '../../src/job-client';
+import { parseApiConfig } from '../../src/http-api/config';
+import { startApiServer, type ApiServer } from '../../src/http-api/server';
+import { createBucket, manifestKey, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+
+const ACCOUNT = '123456789012';
+const KEY = { accessKeyId: 'AKIAS3BATCHTEST', secretAccessKey: `secret-${randomUUID()}` };
+
+let engine: Engine;
+let api: ApiServer;
+let s3control: S3ControlClient;
+const data = uniqueBucket('api-data');
+const reports = uniqueBucket('api-reports');
+const keys = Array.from({ length: 20 }, (_, i) => `api/${String(i).padStart(3, '0')}.txt`);
+let manifest: { bucket: string; key: string; etag: string };
+
+/** The client options this API needs (README): the endpoint, given through endpointProvider (see there why). */
+function clientFor(credentials: { accessKeyId: string; secretAccessKey: string }): S3ControlClient {
+  return new S3ControlClient({
+    region: 'us-east-1',
+    credentials,
+    endpointProvider: () => ({ url: new URL(api.url) }),
+    maxAttempts: 1,
+  });
+}
+
+beforeAll(async () => {
+  engine = await startEngine();
+  for (const b of [data, reports]) await createBucket(engine.s3, b);
+  await seedObjects(engine.s3, data, keys);
+  manifest = await putManifest(engine.s3, data, 'api', keys.map((k) => `${data},${manifestKey(k)}`));
+  const config = parseApiConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    accessKeys: [KEY],
+    temporal: { address: engine.config.temporal.address, namespace: engine.config.temporal.namespace, taskQueue: engine.taskQueue },
+  });
+  api = await startApiServer({ config, jobs: new JobClient(engine.client, { taskQueue: engine.taskQueue }) });
+  s3control = clientFor(KEY);
+});
+
+afterAll(async () => {
+  s3control?.destroy();
+  await api?.close();
+  await engine?.close();
+});
+
+function createJobInput(extra: Partial<CreateJobCommandInput> = {}): CreateJobCommandInput {
+  return {
+    AccountId: ACCOUNT,
+    ClientRequestToken: randomUUID(),
+    ConfirmationRequired: true,
+    Priority: 10,
+    RoleArn: `arn:aws:iam::${ACCOUNT}:role/s3-batch`,
+    Description: 'tag via the HTTP API',
+    Operation: { S3PutObjectTagging: { TagSet: [{ Key: 'via', Value: 'http-api' }] } },
+    Manifest: {
+      Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key'] },
+      Location: { ObjectArn: `arn:aws:s3:::${manifest.bucket}/${manifest.key}`, ETag: manifest.etag },
+    },
+    Report: { Enabled: true, Bucket: `arn:aws:s3:::${reports}`, Format: 'Report_CSV_20180820', Prefix: 'api', ReportScope: 'AllTasks' },
+    ...extra,
+  };
+}
+
+async function describe(jobId: string): Promise<JobDescriptor> {
+  const out = await s3control.send(new DescribeJobCommand({ AccountId: ACCOUNT, JobId: jobId }));
+  return out.Job!;
+}
+
+async function waitForStatus(jobId: string, statuses: string[], timeoutMs = 60_000): Promise<JobDescriptor> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await describe(jobId);
+    if (statuses.includes(job.Status!)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} is ${job.Status}, expected ${statuses.join(' or ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** The error the client threw, with its code and HTTP status. */
+async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected the call to fail');
+}
+
+test('the whole lifecycle: create (confirmation required), describe, tag, reprioritise, confirm, complete', async () => {
+  const input = createJobInput({ Tags: [{ Key: 'team', Value: 'storage' }, { Key: 'cost-centre', Value: '42' }] });
+  const created = await s3control.send(new CreateJobCommand(input));
+  const jobId = created.JobId!;
+  expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+
+  const suspended = await waitForStatus(jobId, ['Suspended']);
+  expect(suspended).toMatchObject({
+    JobId: jobId,
+    JobArn: `arn:aws:s3:us-east-1:${ACCOUNT}:job/${jobId}`,
+    Status: 'Suspended',
+    ConfirmationRequired: true,
+    Description: input.Description,
+    Priority: 10,
+    RoleArn: input.RoleArn,
+    Manifest: input.Manifest,
+    Operation: input.Operation,
+    Report: input.Report,
+    ProgressSummary: { TotalNumberOfTasks: keys.length, NumberOfTasksSucceeded: 0, NumberOfTasksFailed: 0 },
+  });
+  expect(suspended.CreationTime).toBeInstanceOf(Date);
+  expect(suspended.SuspendedDate!.getTime()).toBeGreaterThanOrEqual(suspended.CreationTime!.getTime());
+  expect(suspended.SuspendedCause).toMatch(/confirm/i);
+  expect(suspended.TerminationDate).toBeUndefined();
+
+  // Tags: those of CreateJob, then replaced as a whole, then removed.
+  expect((await s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }))).Tags).toEqual(input.Tags);
+  const replaced = [{ Key: 'team', Value: 'batch' }];
+  await s3control.send(new PutJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId, Tags: replaced }));
+  expect((await s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }))).Tags).toEqual(replaced);
+  await s3control.send(new DeleteJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }));
+  expect((await s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }))).Tags ?? []).toEqual([]);
+
+  const priority = await s3control.send(new UpdateJobPriorityCommand({ AccountId: ACCOUNT, JobId: jobId, Priority: 42 }));
+  expect(priority).toMatchObject({ JobId: jobId, Priority: 42 });
+  expect((await describe(jobId)).Priority).toBe(42);
+
+  const listed = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Suspended'] }));
+  expect(listed.Jobs!.find((j) => j.JobId === jobId)).toMatchObject({
+    JobId: jobId,
+    Description: input.Description,
+    Operation: 'S3PutObjectTagging',
+    Priority: 42,
+    Status: 'Suspended',
+  });
+
+  const confirmed = await s3control.send(
+    new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Ready', StatusUpdateReason: 'looks right' })
+  );
+  expect(confirmed).toMatchObject({ JobId: jobId, Status: 'Ready', StatusUpdateReason: 'looks right' });
+
+  const done = await waitForStatus(jobId, ['Complete', 'Failed', 'Cancelled']);
+  expect(done).toMatchObject({
+    Status: 'Complete',
+    Priority: 42,
+    ProgressSummary: { TotalNumberOfTasks: keys.length, NumberOfTasksSucceeded: keys.length, NumberOfTasksFailed: 0 },
+  });
+  expect(done.ProgressSummary!.Timers!.ElapsedTimeInActiveSeconds).toBeGreaterThanOrEqual(0);
+  expect(done.TerminationDate!.getTime()).toBeGreaterThanOrEqual(done.CreationTime!.getTime());
+  expect(done.FailureReasons ?? []).toEqual([]);
+
+  const complete = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Complete'] }));
+  const entry = complete.Jobs!.find((j) => j.JobId === jobId)!;
+  expect(entry).toMatchObject({ Status: 'Complete', ProgressSummary: { NumberOfTasksSucceeded: keys.length, NumberOfTasksFailed: 0 } });
+  expect(entry.TerminationDate).toBeInstanceOf(Date);
+
+  // A finished job takes no more changes (tags included: see the README's differences from AWS); it still answers.
+  const again = await failure(
+    s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Cancelled' }))
+  );
+  expect(again).toMatchObject({ name: 'JobStatusException', status: 409 });
+  const retag = await failure(
+    s3control.send(new PutJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId, Tags: [{ Key: 'late', Value: 'x' }] }))
+  );
+  expect(retag).toMatchObject({ name: 'JobStatusException', status: 409 });
+  expect((await s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }))).Tags ?? []).toEqual([]);
+  // Jobs are per account: another account does not see this one.
+  expect(await failure(s3control.send(new DescribeJobCommand({ AccountId: '210987654321', JobId: jobId })))).toMatchObject({
+    name: 'NotFoundException',
+    status: 404,
+  });
+});
+
+test('ListJobs filters by status and pages with MaxResults and NextToken; UpdateJobStatus Cancelled cancels', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) ids.push((await s3control.send(new CreateJobCommand(createJobInput({ Description: `page ${i}` })))).JobId!);
+  for (const id of ids) await waitForStatus(id, ['Suspended']);
+
+  const seen: string[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await s3control.send(
+      new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Suspended'], MaxResults: 2, NextToken: token })
+    );
+    expect(page.Jobs!.length).toBeLessThanOrEqual(2);
+    for (const job of page.Jobs ?? []) {
+      expect(job.Status).toBe('Suspended');
+      seen.push(job.JobId!);
+    }
+    token = page.NextToken;
+    pages++;
+  } while (token && pages < 20);
+  expect(pages).toBeGreaterThanOrEqual(2);
+  expect(seen.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+  expect(new Set(seen).size).toBe(seen.length);
+
+  for (const id of ids) {
+    const out = await s3control.send(
+      new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: id, RequestedJobStatus: 'Cancelled', StatusUpdateReason: 'not needed' })
+    );
+    expect(out.JobId).toBe(id);
+    expect(['Cancelling', 'Cancelled']).toContain(out.Status);
+  }
+  for (const id of ids) expect((await waitForStatus(id, ['Cancelled'])).StatusUpdateReason).toBe('not needed');
+  const cancelled = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Cancelled'] }));
+  expect(ids.every((id) => cancelled.Jobs!.some((j) => j.JobId === id))).toBe(true);
+
+  const bad = await failure(s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, NextToken: 'bm90LWEtdG9rZW4=' })));
+  expect(bad).toMatchObject({ name: 'InvalidNextTokenException', status: 400 });
+});
+
+test('the same ClientRequestToken gives the same job; a different request under it is an IdempotencyException', async () => {
+  const input = createJobInput();
+  const first = await s3control.send(new CreateJobCommand(input));
+  const again = await s3control.send(new CreateJobCommand(input));
+  expect(again.JobId).toBe(first.JobId);
+  const conflict = await failure(s3control.send(new CreateJobCommand({ ...input, Priority: 99 })));
+  expect(conflict).toMatchObject({ name: 'IdempotencyException', status: 409 });
+  await s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: first.JobId!, RequestedJobStatus: 'Cancelled' }));
+});
+
+test('invalid fields are InvalidRequest (400) naming the field; unknown jobs are NotFoundException (404)', async () => {
+  const priority = await failure(s3control.send(new CreateJobCommand(createJobInput({ Priority: -1 }))));
+  expect(priority).toMatchObject({ name: 'InvalidRequest', status: 400 });
+  expect(priority.message).toMatch(/^Priority: /);
+
+  const noReport = await failure(s3control.send(new CreateJobCommand(createJobInput({ Report: undefined }))));
+  expect(noReport).toMatchObject({ name: 'InvalidRequest', status: 400 });
+  expect(noReport.message).toMatch(/Report/);
+
+  const noBucket = await failure(
+    s3control.send(new CreateJobCommand(createJobInput({ Report: { Enabled: true, Format: 'Report_CSV_20180820' } })))
+  );
+  expect(noBucket.message).toMatch(/Report\.Bucket: required when Enabled is true/);
+
+  const badPriority = await failure(
+    s3control.send(new UpdateJobPriorityCommand({ AccountId: ACCOUNT, JobId: randomUUID(), Priority: -5 }))
+  );
+  expect(badPriority).toMatchObject({ name: 'InvalidRequest', status: 400 });
+  expect(badPriority.message).toMatch(/^Priority: /);
+
+  const unknown = await failure(s3control.send(new DescribeJobCommand({ AccountId: ACCOUNT, JobId: randomUUID() })));
+  expect(unknown).toMatchObject({ name: 'NotFoundException', status: 404 });
+  const unknownTags = await failure(s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: randomUUID() })));
+  expect(unknownTags).toMatchObject({ name: 'NotFoundException', status: 404 });
+});
+
+/** Signs and sends a request by hand, for what the SDK will not send (bad XML, an old date, no signature). */
+async function rawRequest(
+  method: string,
+  path: string,
+  body: string | undefined,
+  options: { sign?: boolean; signingDate?: Date } = {}
+): Promise<{ status: number; text: string }> {
+  const url = new URL(path, api.url);
+  const headers: Record<string, string> = { host: url.host, 'x-amz-account-id': ACCOUNT };
+  if (body !== undefined) headers['content-type'] = 'application/xml';
+  if (options.sign !== false) {
+    class Sha256 extends Hash {
+      constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
+        super('sha256', secret);
+      }
+    }
+    const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: true });
+    const signed = await signer.sign(
+      { method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, body },
+      { signingDate: options.signingDate }
+    );
+    Object.assign(headers, signed.headers);
+  }
+  const { host: _host, ...sent } = headers;
+  const response = await fetch(url, { method, headers: sent, body });
+  return { status: response.status, text: await response.text() };
+}
+
+test('authentication: unsigned, wrong secret, unknown key and skewed requests get AWS errors; nothing is served', async () => {
+  const unsigned = await rawRequest('GET', '/v20180820/jobs', undefined, { sign: false });
+  expect(unsigned.status).toBe(403);
+  expect(unsigned.text).toContain('<Code>AccessDenied</Code>');
+  // Not even the routing answers without a signature.
+  const unsignedUnknown = await rawRequest('GET', '/anything', undefined, { sign: false });
+  expect(unsignedUnknown.status).toBe(403);
+
+  const wrongSecret = clientFor({ accessKeyId: KEY.accessKeyId, secretAccessKey: 'not-the-secret' });
+  expect(await failure(wrongSecret.send(new ListJobsCommand({ AccountId: ACCOUNT })))).toMatchObject({
+    name: 'SignatureDoesNotMatch',
+    status: 403,
+  });
+  const unknownKey = clientFor({ accessKeyId: 'AKIAUNKNOWN', secretAccessKey: KEY.secretAccessKey });
+  expect(await failure(unknownKey.send(new DescribeJobCommand({ AccountId: ACCOUNT, JobId: randomUUID() })))).toMatchObject({
+    name: 'InvalidAccessKeyId',
+    status: 403,
+  });
+  wrongSecret.destroy();
+  unknownKey.destroy();
+
+  const skewed = await rawRequest('GET', '/v20180820/jobs', undefined, { signingDate: new Date(Date.now() - 20 * 60 * 1000) });
+  expect(skewed.status).toBe(403);
+  expect(skewed.text).toContain('<Code>RequestTimeTooSkewed</Code>');
+
+  const signedList = await rawRequest('GET', '/v20180820/jobs', undefined);
+  expect(signedList.status).toBe(200);
+  expect(signedList.text).toContain('<ListJobsResult');
+});
+
+test('a malformed XML body is MalformedXML (400)', async () => {
+  const broken = await rawRequest('POST', '/v20180820/jobs', '<CreateJobRequest><Priority>1</CreateJobRequest>');
+  expect(broken.status).toBe(400);
+  expect(broken.text).toContain('<Code>MalformedXML</Code>');
+  const wrongRoot = await rawRequest('POST', '/v20180820/jobs', '<Job><Priority>1</Priority></Job>');
+  expect(wrongRoot.status).toBe(400);
+  expect(wrongRoot.text).toContain('<Code>MalformedXML</Code>');
+});
