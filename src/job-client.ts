@@ -6,6 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './spec/job-spec';
 import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE } from './shared/constants';
 import { checkRequest, isTerminal, type ControlRequest, type JobStatus } from './shared/job-status';
@@ -69,6 +71,15 @@ function requestHash(request: unknown): string {
           )
         : value;
   return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
+}
+
+/** A job as ListJobs shows it, from the workflow's search attributes (no query to a worker). */
+export interface JobListEntry {
+  JobId: string;
+  Status: string;
+  Operation: string;
+  Priority: number;
+  CreationTime: string;
 }
 
 export interface JobClientOptions {
@@ -185,14 +196,45 @@ export class JobClient {
       this.handle(jobId).executeUpdate(updateJobPriorityUpdate, { args: [{ Priority: priority }] }));
   }
 
+  /** The visibility query for jobs, optionally only those in the given statuses. */
+  private listQuery(statuses?: JobStatus[]): string {
+    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`];
+    if (statuses?.length) clauses.push(`S3BatchJobStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
+    return clauses.join(' AND ');
+  }
+
+  /**
+   * One page of jobs, newest first, as ListJobs pages: at most `pageSize`, and a `nextToken` (opaque, base64) while
+   * more remain. Pass it back to get the next page.
+   */
+  async listJobsPage(options: { statuses?: JobStatus[]; pageSize?: number; nextToken?: string } = {}): Promise<{
+    jobs: JobListEntry[];
+    nextToken?: string;
+  }> {
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: this.listQuery(options.statuses),
+      pageSize: options.pageSize ?? 100,
+      nextPageToken: options.nextToken ? Buffer.from(options.nextToken, 'base64') : undefined,
+    });
+    const jobs = response.executions.map((wf) => {
+      const attributes = decodeTypedSearchAttributes(wf.searchAttributes?.indexedFields);
+      return {
+        JobId: wf.execution?.workflowId ?? '',
+        Status: String(attributes.get(JobStatusKey) ?? ''),
+        Operation: String(attributes.get(JobOperationKey) ?? ''),
+        Priority: Number(attributes.get(JobPriorityKey) ?? 0),
+        CreationTime: optionalTsToDate(wf.startTime)?.toISOString() ?? '',
+      };
+    });
+    const token = response.nextPageToken;
+    return { jobs, nextToken: token && token.length > 0 ? Buffer.from(token).toString('base64') : undefined };
+  }
+
   /** Lists jobs, newest first, optionally only those in the given statuses. */
   async listJobs(options: { statuses?: JobStatus[]; limit?: number } = {}) {
-    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`];
-    if (options.statuses?.length) {
-      clauses.push(`S3BatchJobStatus IN (${options.statuses.map((s) => `'${s}'`).join(', ')})`);
-    }
-    const jobs: { JobId: string; Status: string; Operation: string; Priority: number; CreationTime: string }[] = [];
-    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+    const jobs: JobListEntry[] = [];
+    for await (const wf of this.client.workflow.list({ query: this.listQuery(options.statuses) })) {
       jobs.push({
         JobId: wf.workflowId,
         Status: String(wf.typedSearchAttributes.get(JobStatusKey) ?? ''),
