@@ -115,6 +115,8 @@ test('create-job from flags --watch: plain progress lines, final status and repo
       '--report', `s3://${reports}/flags/`,
       '--priority', '15',
       '--description', 'from flags',
+      // "minio" is the stack's second name for MinIO: the report is written, and read back, through it.
+      '--connection', 'minio',
       '--watch',
       '--interval', '200',
     ],
@@ -128,6 +130,7 @@ test('create-job from flags --watch: plain progress lines, final status and repo
   expect(result.stdout).toContain(`Report: s3://${reports}/flags/job-${jobId}/manifest.json`);
 
   const job = await describe(jobId!);
+  expect(job.S3Batch.ReportConnection).toBe('minio');
   expect(job).toMatchObject({ Priority: 15, Description: 'from flags', Operation: { S3PutObjectTagging: { TagSet: [{ Key: 'via', Value: 's3batch-flags' }, { Key: 'team', Value: 'cli' }] } } });
 
   const text = (await expectExit(['report', jobId!, '--limit', '1'], 0)).stdout;
@@ -137,6 +140,9 @@ test('create-job from flags --watch: plain progress lines, final status and repo
   const summary = JSON.parse((await expectExit(['report', jobId!, '--json'], 0)).stdout);
   expect(summary).toMatchObject({ JobId: jobId, TotalTasks: 22, TasksByStatus: { succeeded: 20, failed: 2 }, FailedTasksByErrorCode: { NoSuchKey: 2 } });
   expect(summary.FirstFailures.map((f: { Key: string }) => f.Key).sort()).toEqual(['missing/one.txt', 'missing/two.txt']);
+  // A connection the worker config lacks: bad input, saying where connections are defined.
+  const unknown = await expectExit(['report', jobId!, '--connection', 'nowhere'], EXIT_CODES.badInput);
+  expect(unknown.stderr).toMatch(/unknown S3 connection "nowhere".*\n.*S3BATCH_WORKER_CONFIG/);
 });
 
 test('update-job-status Ready confirms a ConfirmationRequired job; watch follows it to Complete', async () => {
