@@ -254,11 +254,7 @@ export class JobClient {
    * only those in the given statuses. The token wraps Temporal's visibility page token (see encodeListToken).
    */
   async listJobsPage(options: { statuses?: JobStatus[]; maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
-    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`, `TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`];
-    if (options.statuses?.length) {
-      clauses.push(`S3BatchJobStatus IN (${options.statuses.map((s) => `'${s}'`).join(', ')})`);
-    }
-    const query = clauses.join(' AND ');
+    const query = this.listQuery(options.statuses, { onlyThisTaskQueue: true });
     const nextPageToken = options.nextToken ? decodeListToken(options.nextToken, query) : Buffer.alloc(0);
     const response = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.client.options.namespace,
@@ -292,14 +288,18 @@ export class JobClient {
     return { jobs, nextToken: token && token.length > 0 ? encodeListToken(Buffer.from(token), query) : undefined };
   }
 
+  /** The visibility query for jobs, optionally only those in the given statuses (and on this client's task queue). */
+  private listQuery(statuses: JobStatus[] | undefined, options: { onlyThisTaskQueue?: boolean } = {}): string {
+    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`];
+    if (options.onlyThisTaskQueue) clauses.push(`TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`);
+    if (statuses?.length) clauses.push(`S3BatchJobStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
+    return clauses.join(' AND ');
+  }
+
   /** Lists jobs, newest first, optionally only those in the given statuses. */
   async listJobs(options: { statuses?: JobStatus[]; limit?: number } = {}) {
-    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`];
-    if (options.statuses?.length) {
-      clauses.push(`S3BatchJobStatus IN (${options.statuses.map((s) => `'${s}'`).join(', ')})`);
-    }
-    const jobs: { JobId: string; Status: string; Operation: string; Priority: number; CreationTime: string }[] = [];
-    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+    const jobs: JobListEntry[] = [];
+    for await (const wf of this.client.workflow.list({ query: this.listQuery(options.statuses) })) {
       jobs.push({
         JobId: wf.workflowId,
         Status: String(wf.typedSearchAttributes.get(JobStatusKey) ?? ''),

@@ -94,6 +94,8 @@ export interface JobDescriptor {
     /** One line for humans, e.g. "Complete with 3 failed tasks (NoSuchKey: 3)". */
     Summary: string;
     ReportManifestKey?: string;
+    /** The worker S3 connection the report is written with (Extensions.ReportConnection ?? Connection): readers use it too. */
+    ReportConnection?: string;
     ManifestETag?: string;
     PagesTotal?: number;
     PagesDone: number;

@@ -107,6 +107,7 @@ export function describeJob(
       FailedTasksByErrorCode: state.failures,
       Summary: summaryLine(state),
       ReportManifestKey: state.reportManifestKey,
+      ReportConnection: state.job.report?.connection,
       ManifestETag: state.prepared?.etag,
       PagesTotal: state.prepared?.pageCount,
       PagesDone: state.pagesDone,

@@ -1,0 +1,47 @@
+/** describe-job: the DescribeJob view of one job, as text or as S3 Control's `{ "Job": … }` JSON. */
+import { Command } from 'commander';
+import type { JobDescriptor } from '../../shared/types';
+import type { CliContext } from '../context';
+import { printJson, printLine } from '../output';
+import { parseJobId } from '../parse';
+import { reportLocation } from '../progress-bar';
+
+function operationName(job: JobDescriptor): string {
+  return Object.keys((job.Operation as Record<string, unknown> | undefined) ?? {})[0] ?? '?';
+}
+
+export function formatJob(job: JobDescriptor): string {
+  const p = job.ProgressSummary;
+  const lines: [string, string | number | undefined][] = [
+    ['Job', job.JobId],
+    ['Status', job.Status],
+    ['Summary', job.S3Batch.Summary],
+    ['Operation', operationName(job)],
+    ['Priority', job.Priority],
+    ['Description', job.Description],
+    ['Created', job.CreationTime],
+    ['Ended', job.TerminationDate],
+    ['Tasks', `${p.NumberOfTasksSucceeded + p.NumberOfTasksFailed}/${p.TotalNumberOfTasks ?? '?'} (${p.NumberOfTasksSucceeded} succeeded, ${p.NumberOfTasksFailed} failed)`],
+    ['Active for', `${p.Timers.ElapsedTimeInActiveSeconds}s`],
+    ['Status reason', job.StatusUpdateReason],
+    ['Suspended', job.SuspendedCause],
+    ...job.FailureReasons.map((f): [string, string] => ['Failure', `${f.FailureCode}: ${f.FailureReason}`]),
+    ['Report', reportLocation(job)],
+  ];
+  return lines
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${`${k}:`.padEnd(15)}${v}`)
+    .join('\n');
+}
+
+export function describeJobCommand(ctx: CliContext): Command {
+  return new Command('describe-job')
+    .description("Show a job's status, progress, failures and report location")
+    .argument('<job-id>', 'the job', parseJobId)
+    .option('--json', 'print the DescribeJob response ({ "Job": … }) as JSON')
+    .action(async (jobId: string, options: { json?: boolean }) => {
+      const job = await (await ctx.jobs()).describeJob(jobId);
+      if (options.json) printJson({ Job: job });
+      else printLine(formatJob(job));
+    });
+}

@@ -1,0 +1,73 @@
+/**
+ * What every command that talks to Temporal needs: the settings from the environment (checked with zod) and a
+ * JobClient, connected on first use so that `--help` and input errors never wait for a server.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { z } from 'zod';
+import { JobClient } from '../job-client';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '../shared/constants';
+import { CliError, unreachableMessage } from './errors';
+import { EXIT_CODES, type ExitCode } from './exit-codes';
+
+export const CliEnv = z.object({
+  S3BATCH_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  S3BATCH_NAMESPACE: z.string().min(1).default(DEFAULT_NAMESPACE),
+  S3BATCH_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /** How long to wait for the server before giving up with the unreachable exit code. */
+  S3BATCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+});
+export type CliEnv = z.infer<typeof CliEnv>;
+
+/** The environment variables the CLI reads, for --help. */
+export const ENV_HELP = `Environment:
+  S3BATCH_TEMPORAL_ADDRESS    Temporal server host:port (127.0.0.1:7233)
+  S3BATCH_NAMESPACE           Temporal namespace (s3-batch)
+  S3BATCH_TASK_QUEUE          task queue of the workers that run jobs (s3-batch)
+  S3BATCH_CONNECT_TIMEOUT_MS  how long to wait for the server (5000)
+  S3BATCH_WORKER_CONFIG       worker config file: the S3 connections \`report\` reads with (or S3BATCH_S3_* / AWS_*)
+  S3BATCH_DEBUG=1             print stack traces`;
+
+export class CliContext {
+  /** What the command asks the process to exit with (commands set it; errors override it). */
+  exitCode: ExitCode = EXIT_CODES.ok;
+  private parsedEnv?: CliEnv;
+  private connection?: Connection;
+  private jobClient?: JobClient;
+
+  constructor(private readonly processEnv: NodeJS.ProcessEnv = process.env) {}
+
+  /** Parsed on first use, so that --help and usage errors do not depend on the environment. */
+  get env(): CliEnv {
+    if (!this.parsedEnv) {
+      const parsed = CliEnv.safeParse(this.processEnv);
+      if (!parsed.success) {
+        throw new CliError(
+          EXIT_CODES.badInput,
+          `bad environment:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`
+        );
+      }
+      this.parsedEnv = parsed.data;
+    }
+    return this.parsedEnv;
+  }
+
+  get address(): string {
+    return this.processEnv.S3BATCH_TEMPORAL_ADDRESS || '127.0.0.1:7233';
+  }
+
+  async jobs(): Promise<JobClient> {
+    if (this.jobClient) return this.jobClient;
+    try {
+      this.connection = await Connection.connect({ address: this.address, connectTimeout: this.env.S3BATCH_CONNECT_TIMEOUT_MS });
+    } catch (err) {
+      throw new CliError(EXIT_CODES.unreachable, unreachableMessage(this.address, (err as Error).message));
+    }
+    const client = new Client({ connection: this.connection, namespace: this.env.S3BATCH_NAMESPACE });
+    this.jobClient = new JobClient(client, { taskQueue: this.env.S3BATCH_TASK_QUEUE });
+    return this.jobClient;
+  }
+
+  async close(): Promise<void> {
+    await this.connection?.close();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Argument parsers for commander, each backed by a zod schema so the rule lives in one place; a bad value becomes
+ * commander's InvalidArgumentError, which names the option and the value and exits with the bad-input code.
+ */
+import { InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+
+/** A commander argParser that validates (and converts) with a zod schema, reporting its first issue. */
+export function zodParser<T>(schema: z.ZodType<T>, expected: string): (value: string) => T {
+  return (value: string) => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new InvalidArgumentError(`expected ${expected} (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+    return parsed.data;
+  };
+}
+
+/** Job ids are Temporal workflow ids: any non-blank text, at most 1000 characters. */
+export const JobIdArg = z.string().trim().min(1, 'empty').max(1000);
+export const parseJobId = zodParser(JobIdArg, 'a job id');
+
+/** The schema's own bounds for Priority (0 to 2^31-1). */
+export const PriorityArg = z.string().regex(/^\d+$/, 'not a whole number').transform(Number).pipe(z.number().int().min(0).max(2_147_483_647));
+export const parsePriority = zodParser(PriorityArg, 'a whole number from 0 to 2147483647');
+
+export function positiveInt(max: number) {
+  return zodParser(z.string().regex(/^\d+$/, 'not a whole number').transform(Number).pipe(z.number().int().min(1).max(max)), `a whole number from 1 to ${max}`);
+}
+
+export const parseNonNegativeInt = zodParser(
+  z.string().regex(/^\d+$/, 'not a whole number').transform(Number).pipe(z.number().int().min(0)),
+  'a whole number (0 or more)'
+);
+
+/** A repeatable option: each value appended to the previous ones. */
+export function collect<T>(parse: (value: string) => T): (value: string, previous: T[] | undefined) => T[] {
+  return (value, previous) => [...(previous ?? []), parse(value)];
+}
