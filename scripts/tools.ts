@@ -6,6 +6,7 @@
  * Cache: `S3BATCH_CACHE_DIR`, default `${XDG_CACHE_HOME:-$HOME/.cache}/s3-batch`:
  *   bin/temporal, bin/minio, bin/aws-lambda-rie   built once with `GOBIN=<cache>/bin go install <pkg>@<pinned>`
  *   moto-venv/                                    `pip install 'moto[server]==5.2.5'`
+ *   (not in the cache) /usr/bin/chromium           `apt-get install chromium`, for the browser test (tools/chromium.ts)
  *   logs/<tool>-build.log, build-times.json       what each build printed and how long it took
  *   aws-lambda-rie.unavailable.json               why RIE could not be built (retried at most once a day)
  *
@@ -28,6 +29,7 @@ import {
   MINIO,
   TEMPORAL_CLI,
 } from './tools/go-tools';
+import { ensureChromium } from './tools/chromium';
 import { ensureLambdaRie } from './tools/lambda-rie';
 import { ensureMotoVenv, isMotoVenvCurrent, MOTO_VERSION, PythonMissingError } from './tools/moto-venv';
 
@@ -170,12 +172,15 @@ export async function ensureTools(options: EnsureToolsOptions = {}): Promise<Too
 async function main(): Promise<void> {
   const started = Date.now();
   const tools = await ensureTools();
+  // Only the tests need a browser, so ensureTools (the stack's and the demo's) leaves it out.
+  const chromium = await ensureChromium(cachePaths(tools.cacheDir));
   const times = readBuildTimes(cachePaths(tools.cacheDir));
   const rows: Array<[string, string, string]> = [
     ['temporal', tools.temporal, times.temporal ? formatSeconds(times.temporal.seconds) : '-'],
     ['minio', tools.minio, times.minio ? formatSeconds(times.minio.seconds) : '-'],
     ['moto_server', tools.motoServer, times.moto ? formatSeconds(times.moto.seconds) : '-'],
     ['aws-lambda-rie', tools.lambdaRie ?? '(unavailable: project emulator used)', times['aws-lambda-rie'] ? formatSeconds(times['aws-lambda-rie'].seconds) : '-'],
+    ['chromium', chromium, times.chromium ? formatSeconds(times.chromium.seconds) : '-'],
   ];
   const width = Math.max(...rows.map((r) => r[1].length));
   console.log(`${'tool'.padEnd(15)}${'path'.padEnd(width + 2)}last build`);

@@ -1,6 +1,8 @@
 /**
- * Jest global setup: make sure a real local stack is running and tell the test files where its state file is
- * (S3BATCH_STACK_STATE). In order of preference:
+ * Jest global setup: make sure Chromium is installed for the browser test (scripts/tools/chromium.ts; its path goes
+ * to the test files in S3BATCH_CHROMIUM, or why it is missing in S3BATCH_CHROMIUM_UNAVAILABLE, which fails only that
+ * test), and that a real local stack is running; tell the test files where its state file is (S3BATCH_STACK_STATE).
+ * The stack, in order of preference:
  *   1. S3BATCH_STACK_STATE names the state file of a running stack: use it, never stop it.
  *   2. A stack is already running in the configured data dir (`npm run stack:up`, or another test run): use it.
  *      Components that died are restarted.
@@ -10,6 +12,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStackState, stackConfigFromEnv, stackUp, stateFilePath } from '../scripts/stack/index';
+import { cachePaths, toolCacheDir } from '../scripts/tools/cache';
+import { ensureChromium } from '../scripts/tools/chromium';
 import { isStartedByTests, takeLease, withLeaseLock } from './helpers/stack-leases';
 
 declare global {
@@ -20,6 +24,26 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   // `npm test` writes jest's JSON summary into .cache/ (read by .ci/run); jest does not create the folder.
   mkdirSync(join(__dirname, '..', '.cache'), { recursive: true });
+  // The install (about half a minute when missing) overlaps the stack's start, which may build tools for minutes.
+  const chromium = prepareChromium();
+  try {
+    await prepareStack();
+  } finally {
+    await chromium;
+  }
+}
+
+async function prepareChromium(): Promise<void> {
+  try {
+    process.env.S3BATCH_CHROMIUM = await ensureChromium(cachePaths(toolCacheDir()));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.env.S3BATCH_CHROMIUM_UNAVAILABLE = reason;
+    console.log(`\ntools: ${reason}`);
+  }
+}
+
+async function prepareStack(): Promise<void> {
   const named = process.env.S3BATCH_STACK_STATE;
   if (named) {
     if (!readStackState(named)) {
