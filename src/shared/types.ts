@@ -99,6 +99,18 @@ export interface JobDescriptor {
     PagesDone: number;
     /** WaitForRestore jobs: pages whose tasks have all run and that only wait for restores to finish. */
     PagesWaitingForRestore?: number;
+    /** Jobs with Extensions.StatusWebhook: how their notifications fared. */
+    StatusWebhook?: {
+      /** Notifications so far (the last Sequence). */
+      Notifications: number;
+      Delivered: number;
+      /** Queued or in flight (a receiver that is down keeps them here). */
+      Pending: number;
+      /** Refused for good by the receiver (400, 413, 415, 422). */
+      Rejected: number;
+      /** Given up: still pending GiveUpAfterHours after the job ended, or dropped from a full queue. */
+      Undelivered: number;
+    };
   };
 }
 
