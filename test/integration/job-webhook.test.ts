@@ -1,8 +1,8 @@
 /**
  * Status webhooks on the real stack: a receiver on 127.0.0.1 that is down (connection refused, then 503) for the
  * first deliveries still gets every status change of a job, once each, in order, with valid signatures; the
- * workflow does not end while changes are pending, and gives up after GiveUpAfterHours; a URL outside the worker's
- * allow-list fails the job's validation.
+ * queue survives continue-as-new; the workflow does not end while changes are pending, and gives up after
+ * GiveUpAfterHours; a URL outside the worker's allow-list fails the job's validation.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -196,6 +196,46 @@ test('a receiver down for the first deliveries gets every status change once, in
     Summary: 'Complete: all 200 tasks succeeded',
     Time: final.TerminationDate,
   });
+});
+
+test('the queue survives continue-as-new: changes pending across runs still arrive, in order', async () => {
+  const manifest = await putManifest(engine.s3, data, 'hooked-can', keys.slice(0, 100).map((k) => `${data},${manifestKey(k)}`));
+  // Unavailable until the job has continued as new at least once with changes still queued.
+  receiver.alwaysUnavailable = true;
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, {
+      Extensions: { PageSize: 10, MaxConcurrentPages: 2, PagesPerRun: 2, StatusWebhook: { Url: receiver.url(), MaxRetryIntervalSeconds: 1 } },
+    })
+  );
+  const runs = async () => {
+    let n = 0;
+    for await (const _ of engine.client.workflow.list({ query: `WorkflowId = '${jobId}'` })) n++;
+    return n;
+  };
+  for (let i = 0; (await runs()) < 3; i++) {
+    if (i > 300) throw new Error('the job did not continue as new');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const queued = await engine.jobs.describeJob(jobId);
+  // Nothing delivered, so what is queued (New, Preparing, Ready, Active at least) went through continue-as-new.
+  expect(queued.S3Batch.StatusWebhook!.Delivered).toBe(0);
+  expect(queued.S3Batch.StatusWebhook!.Pending).toBeGreaterThanOrEqual(4);
+  receiver.alwaysUnavailable = false;
+
+  const final = (await engine.jobs.handle(jobId).result()) as JobDescriptor;
+  expect(final.Status).toBe('Complete');
+  expect(await runs()).toBeGreaterThan(3);
+  const mine = receiver.accepted.filter((r) => String(r.headers['x-s3batch-delivery']).startsWith(`${jobId}/`));
+  const events = mine.map((r) => JSON.parse(r.body) as StatusWebhookEvent);
+  // At least once: a delivery in flight when a run continues as new is sent again by the next run, under the same
+  // X-S3Batch-Delivery; receivers dedupe by it. Order is never broken.
+  const sequences = events.map((e) => e.Sequence);
+  expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+  const unique = [...new Map(events.map((e) => [e.Sequence, e])).values()];
+  expect(unique.map((e) => e.Sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(unique.map((e) => e.Status)).toEqual(['New', 'Preparing', 'Ready', 'Active', 'Completing', 'Complete']);
+  for (const r of mine) expect(r.headers['x-s3batch-signature']).toBe(sign(r.body));
+  expect(final.S3Batch.StatusWebhook).toEqual({ Notifications: 6, Delivered: 6, Pending: 0, Rejected: 0, Undelivered: 0 });
 });
 
 test('the workflow waits for pending notifications after the job ends, and gives up after GiveUpAfterHours', async () => {
