@@ -34,6 +34,8 @@ class Receiver {
   unavailableFor = 0;
   /** Answer 503 to everything. */
   alwaysUnavailable = false;
+  /** A status to answer to particular deliveries (X-S3Batch-Delivery), instead of the above. */
+  answerFor?: (delivery: string) => number | undefined;
 
   constructor(readonly port: number) {}
 
@@ -55,6 +57,11 @@ class Receiver {
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
+        const special = this.answerFor?.(String(req.headers['x-s3batch-delivery']));
+        if (special) {
+          res.writeHead(special).end('no');
+          return;
+        }
         if (this.alwaysUnavailable || this.unavailableFor > 0) {
           this.unavailableFor = Math.max(0, this.unavailableFor - 1);
           this.refused.push(String(req.headers['x-s3batch-delivery']));
@@ -236,6 +243,29 @@ test('the queue survives continue-as-new: changes pending across runs still arri
   expect(unique.map((e) => e.Status)).toEqual(['New', 'Preparing', 'Ready', 'Active', 'Completing', 'Complete']);
   for (const r of mine) expect(r.headers['x-s3batch-signature']).toBe(sign(r.body));
   expect(final.S3Batch.StatusWebhook).toEqual({ Notifications: 6, Delivered: 6, Pending: 0, Rejected: 0, Undelivered: 0 });
+});
+
+test('a change the receiver rejects for good (400) is skipped and counted; later ones still arrive', async () => {
+  const manifest = await putManifest(engine.s3, data, 'hooked-400', keys.slice(0, 5).map((k) => `${data},${manifestKey(k)}`));
+  let jobId = '';
+  receiver.answerFor = (delivery) => (delivery === `${jobId}/2` ? 400 : undefined);
+  try {
+    jobId = (
+      await engine.jobs.createJob(csvJob(manifest, tagging, reports, { Extensions: { StatusWebhook: { Url: receiver.url() } } }))
+    ).jobId;
+    const final = (await engine.jobs.handle(jobId).result()) as JobDescriptor;
+    const events = receiver.events().filter((e) => e.JobId === jobId);
+    expect(events.map((e) => [e.Sequence, e.Status])).toEqual([
+      [1, 'New'],
+      [3, 'Ready'],
+      [4, 'Active'],
+      [5, 'Completing'],
+      [6, 'Complete'],
+    ]);
+    expect(final.S3Batch.StatusWebhook).toEqual({ Notifications: 6, Delivered: 5, Pending: 0, Rejected: 1, Undelivered: 0 });
+  } finally {
+    receiver.answerFor = undefined;
+  }
 });
 
 test('the workflow waits for pending notifications after the job ends, and gives up after GiveUpAfterHours', async () => {
