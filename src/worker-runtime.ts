@@ -5,7 +5,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { Connections } from './activities/s3-clients';
-import type { WorkerConfig } from './spec/worker-config';
+import { resolveWebhookSecret, type WorkerConfig } from './spec/worker-config';
 
 export interface BuiltWorker {
   worker: Worker;
@@ -21,6 +21,8 @@ export async function createWorker(
   config: WorkerConfig,
   options: { workflowBundlePath?: string; identity?: string; overrides?: Partial<WorkerOptions> } = {}
 ): Promise<BuiltWorker> {
+  // Read before connecting: a secretEnv naming an unset variable stops the worker with a clear error.
+  const webhookSecret = resolveWebhookSecret(config.webhooks);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const connections = new Connections(config);
   const worker = await Worker.create({
@@ -35,6 +37,11 @@ export async function createWorker(
       maxConcurrentTasks: config.worker.maxConcurrentTasks,
       taskExecution: config.worker.taskExecution,
       operations: config.operations,
+      webhooks: {
+        secret: webhookSecret,
+        allowedUrlPrefixes: config.webhooks.allowedUrlPrefixes,
+        timeoutMs: config.webhooks.timeoutSeconds * 1000,
+      },
     }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,

@@ -10,6 +10,8 @@ import { checkRestores, type CheckRestoresInput } from './restore-status';
 import { runTask, type RunTaskInput } from './run-task';
 import { PriorityGate } from './priority-gate';
 import { validateJob } from './validate-job';
+import { deliverStatusWebhook, type WebhookSettings } from './status-webhook';
+import type { DeliverStatusWebhookInput } from '../shared/status-webhook';
 import type { ReportRef } from '../shared/page-context';
 import { DEFAULT_TASK_EXECUTION, type TaskExecution } from '../spec/job-spec';
 import { OperationsConfig } from '../spec/worker-config';
@@ -24,6 +26,8 @@ export interface ActivityOptions {
   taskExecution?: TaskExecution;
   /** Settings of individual operations (worker config `operations`). */
   operations?: OperationSettings;
+  /** Status webhooks (worker config `webhooks`, secret resolved). Absent: no secret, webhook jobs are refused. */
+  webhooks?: WebhookSettings;
 }
 
 export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
@@ -33,6 +37,7 @@ export function createActivities(connections: Connections, options: ActivityOpti
       validateJob(connections, request, {
         priorityLevels: options.priorityLevels,
         taskExecution: options.taskExecution ?? DEFAULT_TASK_EXECUTION,
+        webhooks: { hasSecret: !!options.webhooks?.secret, allowedUrlPrefixes: options.webhooks?.allowedUrlPrefixes },
       }),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
@@ -41,6 +46,8 @@ export function createActivities(connections: Connections, options: ActivityOpti
     checkRestores: (input: CheckRestoresInput) => checkRestores(connections, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
     writeReportManifest: (input: { jobId: string; report: ReportRef }) => writeReportManifest(connections, input),
+    deliverStatusWebhook: (input: DeliverStatusWebhookInput) =>
+      deliverStatusWebhook(options.webhooks ?? { timeoutMs: 10_000 }, input),
   };
 }
 

@@ -5,12 +5,15 @@
  */
 import { type TaskExecution, validateJobSpec, type SpecValidation } from '../spec/job-spec';
 import type { Connections } from './s3-clients';
+import { isWebhookUrlAllowed } from './status-webhook';
 
 export interface WorkerJobDefaults {
   /** The Temporal server's priority levels (worker config). */
   priorityLevels: number;
   /** How tasks run when the job does not say (worker config). */
   taskExecution: TaskExecution;
+  /** Status webhooks on this worker: whether it has a secret to sign with, and which URLs it may call. */
+  webhooks?: { hasSecret: boolean; allowedUrlPrefixes?: string[] };
 }
 
 export function validateJob(connections: Connections, request: unknown, defaults: WorkerJobDefaults): SpecValidation {
@@ -37,6 +40,11 @@ export function validateJob(connections: Connections, request: unknown, defaults
       });
     }
   }
+  const webhook = job.extensions.StatusWebhook;
+  if (webhook) {
+    const problem = webhookProblem(webhook.Url, defaults.webhooks);
+    if (problem) problems.push({ path: 'Extensions.StatusWebhook.Url', message: problem });
+  }
   if (problems.length > 0) return { ok: false, problems };
   const taskExecution = job.extensions.TaskExecution ?? defaults.taskExecution;
   // The effective mode is echoed in the request, so describeJob and Temporal Web show how the tasks run.
@@ -45,6 +53,21 @@ export function validateJob(connections: Connections, request: unknown, defaults
     ok: true,
     job: { ...job, request: echoed, taskExecution, priorityLevels: defaults.priorityLevels, lambdaConnection },
   };
+}
+
+/**
+ * Why this worker will not call a job's webhook, or undefined. A job spec comes from whoever may create jobs, but the
+ * call leaves from the worker, inside the operator's network: an allow-list in the worker config keeps jobs from
+ * making the worker POST to hosts the operator did not choose (internal services, other tenants' endpoints).
+ */
+export function webhookProblem(url: string, webhooks: WorkerJobDefaults['webhooks']): string | undefined {
+  if (!webhooks?.hasSecret) {
+    return 'this worker has no webhook secret to sign notifications with; its operator must set webhooks.secret, webhooks.secretEnv or S3BATCH_WEBHOOK_SECRET';
+  }
+  if (!isWebhookUrlAllowed(url, webhooks.allowedUrlPrefixes)) {
+    return `${url} is not allowed by this worker's webhooks.allowedUrlPrefixes (${webhooks.allowedUrlPrefixes!.join(', ')})`;
+  }
+  return undefined;
 }
 
 /** Extensions.LambdaConnection; else a connection named after the function, if the worker has one; else "default". */

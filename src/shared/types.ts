@@ -103,6 +103,18 @@ export interface JobDescriptor {
     PagesWaitingForRestore?: number;
     /** The job's current tags (GetJobTagging): the request's Tags until PutJobTagging/DeleteJobTagging replace them. */
     Tags?: { Key: string; Value: string }[];
+    /** Jobs with Extensions.StatusWebhook: how their notifications fared. */
+    StatusWebhook?: {
+      /** Notifications so far (the last Sequence). */
+      Notifications: number;
+      Delivered: number;
+      /** Queued or in flight (a receiver that is down keeps them here). */
+      Pending: number;
+      /** Refused for good by the receiver (400, 413, 415, 422). */
+      Rejected: number;
+      /** Given up: still pending GiveUpAfterHours after the job ended, or dropped from a full queue. */
+      Undelivered: number;
+    };
   };
 }
 

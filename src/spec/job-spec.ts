@@ -77,6 +77,47 @@ export const JobReport = z
     if (!report.Format) ctx.addIssue({ code: 'custom', path: ['Format'], message: 'required when Enabled is true' });
   });
 
+/**
+ * Extensions.StatusWebhook: a URL that the worker POSTs each status change of the job to (JSON, signed with
+ * HMAC-SHA256 under the worker's secret). Only http(s), and no credentials in the URL: the spec is workflow input,
+ * so anything in it is visible in history (use the signature to authenticate the sender, not the URL).
+ */
+export const StatusWebhook = z
+  .object({
+    Url: z
+      .string()
+      .max(2048)
+      .superRefine((url, ctx) => {
+        const problem = webhookUrlProblem(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    /**
+     * Once the job has ended, how long it may wait for the receiver to accept the changes still queued; after that
+     * the workflow ends anyway and describeJob counts the changes left undelivered (S3Batch.StatusWebhook).
+     */
+    GiveUpAfterHours: z.number().min(0.0001).max(24 * 30).default(24),
+    /** Retries of a delivery back off from 1 s, doubling, up to this interval. */
+    MaxRetryIntervalSeconds: z.number().int().min(1).max(3600).default(60),
+  })
+  .strict();
+
+/** Why a webhook URL is refused, or undefined when it is acceptable. */
+export function webhookUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `expected an http(s) URL such as https://hooks.example.com/s3-batch, got ${JSON.stringify(url)}`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `expected an http(s) URL, got the scheme ${parsed.protocol.replace(/:$/, '')}`;
+  }
+  if (parsed.username || parsed.password) {
+    return 'must not carry credentials (user:password@): the URL is recorded in workflow history; receivers check the X-S3Batch-Signature header instead';
+  }
+  return undefined;
+}
+
 /** Our additions to CreateJob. Every field is optional; defaults are chosen for a small worker. */
 export const JobExtensions = z
   .object({
@@ -106,6 +147,8 @@ export const JobExtensions = z
       })
       .strict()
       .optional(),
+    /** POST every status change of the job to this URL (see StatusWebhook). Needs a webhook secret in the worker config. */
+    StatusWebhook: StatusWebhook.optional(),
     /** Target number of manifest rows per page (one child workflow each). */
     PageSize: z.number().int().min(1).max(1000).default(250),
     /** Pages (child workflows) in flight at once. */

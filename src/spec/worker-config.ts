@@ -9,6 +9,8 @@
  *     define (or override) the connection named "default".
  *   S3BATCH_MAX_CONCURRENT_ACTIVITIES (100)  S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS (40)
  *   S3BATCH_TASK_EXECUTION (LocalActivity): how tasks run when a job does not say
+ *   S3BATCH_WEBHOOK_SECRET: the HMAC secret that signs status webhooks (recorded as webhooks.secretEnv, so the
+ *     parsed config names the variable and holds no secret)
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -69,6 +71,29 @@ export const OperationsConfig = z
   })
   .strict();
 
+/**
+ * Status webhooks (a job's Extensions.StatusWebhook). Without a secret, jobs that name a webhook are refused: an
+ * unsigned notification could be forged by anyone who can reach the receiver.
+ */
+export const WebhooksConfig = z
+  .object({
+    /** The HMAC-SHA256 key that signs every delivery. Prefer secretEnv, so the file holds no secret. */
+    secret: z.string().min(16, 'use at least 16 characters').optional(),
+    /** Name of the environment variable holding the secret. */
+    secretEnv: z.string().min(1).optional(),
+    /**
+     * When set, a job's webhook URL must start with one of these (compared after URL normalisation, so
+     * "https://hooks.example.com" means that host, any path). A job spec is written by whoever may create jobs, and
+     * the worker makes the call from inside the operator's network: without a list, a job could make the worker POST
+     * to any host it can reach (internal services included). Set it unless every job author is trusted.
+     */
+    allowedUrlPrefixes: z.array(z.url({ protocol: /^https?$/ })).min(1).optional(),
+    /** How long one delivery attempt may take (connect, send, answer). */
+    timeoutSeconds: z.number().int().min(1).max(60).default(10),
+  })
+  .strict()
+  .refine((w) => !(w.secret && w.secretEnv), { message: 'give secret or secretEnv, not both' });
+
 const ConnectionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a connection name');
 
 export const WorkerConfig = z
@@ -86,6 +111,7 @@ export const WorkerConfig = z
     s3: z.record(ConnectionName, S3Connection).default({}),
     lambda: z.record(ConnectionName, LambdaConnection).default({}),
     operations: OperationsConfig.default(() => OperationsConfig.parse({})),
+    webhooks: WebhooksConfig.default(() => WebhooksConfig.parse({})),
     worker: z
       .object({
         maxConcurrentActivityTaskExecutions: z.number().int().min(1).max(2000).default(100),
@@ -115,6 +141,7 @@ export type WorkerConfig = z.infer<typeof WorkerConfig>;
 export type WorkerConfigInput = z.input<typeof WorkerConfig>;
 export type S3ConnectionConfig = z.infer<typeof S3Connection>;
 export type LambdaConnectionConfig = z.infer<typeof LambdaConnection>;
+export type WebhooksConfig = z.infer<typeof WebhooksConfig>;
 
 export class WorkerConfigError extends Error {
   constructor(source: string, problems: string[]) {
@@ -148,6 +175,7 @@ const EnvOverrides = z.object({
   S3BATCH_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).optional(),
   S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).optional(),
   S3BATCH_TASK_EXECUTION: TaskExecution.optional(),
+  S3BATCH_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
 });
 
 /** Every environment variable the worker reads. */
@@ -192,5 +220,19 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   if (e.S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS)
     worker.maxConcurrentWorkflowTaskExecutions = e.S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS;
   if (e.S3BATCH_TASK_EXECUTION) worker.taskExecution = e.S3BATCH_TASK_EXECUTION;
-  return parseWorkerConfig({ ...raw, temporal, s3, worker }, e.S3BATCH_WORKER_CONFIG ?? 'environment');
+  const webhooks = { ...(raw.webhooks ?? {}) };
+  if (e.S3BATCH_WEBHOOK_SECRET) {
+    delete webhooks.secret;
+    webhooks.secretEnv = 'S3BATCH_WEBHOOK_SECRET';
+  }
+  return parseWorkerConfig({ ...raw, temporal, s3, worker, webhooks }, e.S3BATCH_WORKER_CONFIG ?? 'environment');
+}
+
+/** The webhook secret, read from the environment when the config names a variable; undefined when none is set. */
+export function resolveWebhookSecret(webhooks: WebhooksConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (webhooks.secret) return webhooks.secret;
+  if (!webhooks.secretEnv) return undefined;
+  const value = env[webhooks.secretEnv];
+  if (!value) throw new WorkerConfigError('webhooks', [`webhooks.secretEnv: environment variable ${webhooks.secretEnv} is not set`]);
+  return value;
 }

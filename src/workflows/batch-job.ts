@@ -54,6 +54,7 @@ import { JobOperationKey, JobPriorityKey, JobStatusKey } from '../shared/search-
 import { addFailures, truncate, type FailureCounts, type JobDescriptor, type JobFailure } from '../shared/types';
 import { batchPageWorkflow } from './batch-page';
 import { describeJob, progressLine } from './describe';
+import { statusWebhook, type WebhookState } from './status-webhook';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -112,6 +113,8 @@ export interface JobState {
   reportManifestKey?: string;
   /** Tags set by PutJobTagging/DeleteJobTagging; absent: the request's Tags. */
   tags?: JobTag[];
+  /** Extensions.StatusWebhook: changes not yet delivered, and counts. */
+  webhook?: WebhookState;
 }
 
 export async function batchJobWorkflow(request: unknown, carried?: JobState): Promise<JobDescriptor> {
@@ -125,6 +128,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
   };
   /** Bumped by every handler, so the main loop wakes when anything changed. */
   let changes = 0;
+  const webhook = statusWebhook(jobId);
 
   const status = (): JobStatus => state?.status ?? early.status;
 
@@ -135,6 +139,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       upsertSearchAttributes([{ key: JobStatusKey, value: next }]);
       return;
     }
+    const previous = state.status;
     if (state.status === 'Active' && next !== 'Active' && state.activeSince) {
       state.activeSeconds += (Date.parse(now) - Date.parse(state.activeSince)) / 1000;
       state.activeSince = undefined;
@@ -149,6 +154,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     state.status = next;
     upsertSearchAttributes([{ key: JobStatusKey, value: next }]);
     publishProgress();
+    webhook.statusChanged(state, previous, reason);
   };
 
   const publishProgress = () => {
@@ -339,16 +345,23 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
   });
 
   return CancellationScope.nonCancellable(async () => {
+    const result = await runJob();
+    // Notifications still queued go out before the workflow ends (at most StatusWebhook.GiveUpAfterHours).
+    return (await webhook.drain(state)) ? describeJob(jobId, request, state, early) : result;
+  });
+
+  async function runJob(): Promise<JobDescriptor> {
     if (!state) {
       const created = await createJob(request);
       if ('failed' in created) return created.failed;
       state = created.state;
     } else {
+      webhook.start(state);
       publishProgress();
     }
     await runPages(state);
     return finish(state);
-  });
+  }
 
   // ---- New → Preparing → (Suspended) → Ready ----
 
@@ -377,6 +390,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       activeSeconds: 0,
     };
     state = fresh;
+    webhook.start(fresh);
     upsertSearchAttributes([
       { key: JobOperationKey, value: job.operation.name },
       { key: JobPriorityKey, value: fresh.priority },

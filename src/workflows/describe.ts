@@ -115,6 +115,17 @@ export function describeJob(
       ...(state.job.extensions.WaitForRestore
         ? { PagesWaitingForRestore: Object.values(state.pages).filter((page) => page.waiting).length }
         : {}),
+      ...(state.webhook
+        ? {
+            StatusWebhook: {
+              Notifications: state.webhook.sequence,
+              Delivered: state.webhook.delivered,
+              Pending: state.webhook.pending.length,
+              Rejected: state.webhook.rejected,
+              Undelivered: state.webhook.undelivered,
+            },
+          }
+        : {}),
     },
   };
 }

@@ -38,9 +38,15 @@ export function stackWorkerConfig(taskQueue: string): WorkerConfig {
   return workerConfigForStack(getStack(), taskQueue);
 }
 
-export async function startEngine(options: { startWorker?: boolean } = {}): Promise<Engine> {
+/**
+ * `workerConfig` replaces top-level sections of the stack's worker config (e.g. `webhooks`) for this engine's
+ * worker; `startWorker(…, worker)` still changes `worker.*` per start.
+ */
+export async function startEngine(
+  options: { startWorker?: boolean; workerConfig?: Partial<Omit<WorkerConfig, 'temporal'>> } = {}
+): Promise<Engine> {
   const taskQueue = uniqueName('test');
-  const config = stackWorkerConfig(taskQueue);
+  const config: WorkerConfig = { ...stackWorkerConfig(taskQueue), ...options.workerConfig };
   const s3 = s3Client();
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
