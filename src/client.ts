@@ -1,16 +1,33 @@
-#!/usr/bin/env node
 /**
- * The s3batch command line: create, describe, list, watch and steer jobs, and summarise their reports. The program
- * is in src/cli/ (one module per command); this file is only the entry point, kept here because package.json's
- * `bin.s3batch` (lib/src/client.js, built by `npm run build`) and `npm run s3batch` (tsx) name it.
+ * The typed client library: what a TypeScript service imports to run s3-batch jobs through Temporal directly
+ * (`import { JobClient } from 's3-batch'`). The job spec types are the same the CLI, the HTTP API and the workflow
+ * validate with; the message definitions let a service query and update a job without the client too.
  *
- *   s3batch --help            every command, the exit codes and the environment
- *   s3batch <command> --help  one command's options
+ *   const jobs = new JobClient(temporalClient, { taskQueue: 's3-batch' });
+ *   const { jobId } = await jobs.createJob(request);
+ *   const job = await jobs.waitForCompletion(jobId, { onProgress: (j) => console.log(j.S3Batch.Summary) });
  */
-import { runCli } from './cli/index';
-
-void runCli(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-  // Normally the process ends by itself here; an SDK handle left open must not keep a script waiting forever.
-  setTimeout(() => process.exit(code), 2000).unref();
-});
+export {
+  JobClient,
+  JobSpecError,
+  IdempotencyError,
+  JobStatusError,
+  InvalidNextTokenError,
+  jobIdFromToken,
+  type JobClientOptions,
+  type JobListEntry,
+  type JobListPage,
+} from './job-client';
+export { validateJobSpec, CreateJobRequest, type CreateJob, type CreateJobInput, type SpecProblem } from './spec/job-spec';
+export { JOB_STATUSES, type JobStatus } from './shared/job-status';
+export type { JobDescriptor, JobProgressSummary, JobFailure } from './shared/types';
+export {
+  describeJobQuery,
+  updateJobStatusUpdate,
+  pauseJobUpdate,
+  resumeJobUpdate,
+  updateJobPriorityUpdate,
+  putJobTaggingUpdate,
+  type JobTag,
+} from './shared/messages';
+export { JOB_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE } from './shared/constants';

@@ -12,7 +12,7 @@ import {
 import { Client, Connection } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { splitCsvLine } from '../../src/activities/manifest/csv-row';
-import { JobClient } from '../../src/job-client';
+import { JobClient } from '../../src/client';
 import type { CreateJobInput } from '../../src/spec/job-spec';
 import type { WorkerConfig } from '../../src/spec/worker-config';
 import { workerConfigForStack } from '../../scripts/stack/worker-config';

@@ -1,5 +1,5 @@
 /**
- * The built s3batch CLI (lib/src/client.js, as `npm install -g` would run it), spawned against the real local stack
+ * The built s3batch CLI (lib/src/cli/main.js, as `npm install -g` would run it), spawned against the real local stack
  * for every command: create-job from a file and from flags, describe-job, list-jobs (status filter, paging),
  * update-job-status Ready and Cancelled, pause, resume, update-job-priority, watch, report; then bad input and an
  * unreachable server, each with its exit code. A worker from startEngine() runs the jobs on its own task queue.
@@ -14,7 +14,7 @@ import { createBucket, csvJob, putManifest, seedObjects, startEngine, uniqueBuck
 import { getStack } from '../helpers/stack';
 
 const ROOT = resolve(__dirname, '../..');
-const CLI = join(ROOT, 'lib/src/client.js');
+const CLI = join(ROOT, 'lib/src/cli/main.js');
 
 let engine: Engine;
 let dir: string;

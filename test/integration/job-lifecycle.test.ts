@@ -2,7 +2,7 @@
  * The job lifecycle on the real stack: confirmation, pause/resume, cancel, impossible requests, the failure
  * threshold, and forced continue-as-new of both the job and its pages.
  */
-import { JobStatusError } from '../../src/job-client';
+import { JobStatusError } from '../../src/client';
 import type { JobDescriptor } from '../../src/shared/types';
 import {
   createBucket,

@@ -3,7 +3,7 @@
  * and the report lists each manifest row once with the right status.
  */
 import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
-import { IdempotencyError } from '../../src/job-client';
+import { IdempotencyError } from '../../src/client';
 import {
   createBucket,
   csvJob,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startTemporalDevServer, stopPid, type TemporalDevServer } from '../../scripts/stack/index';
 import { workerConfigForStack } from '../../scripts/stack/worker-config';
-import { JobClient } from '../../src/job-client';
+import { JobClient } from '../../src/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import type { JobDescriptor } from '../../src/shared/types';
 import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
