@@ -23,6 +23,7 @@ import { JobClient } from '../../src/job-client';
 import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import { createBucket, manifestKey, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+import { awsFailure } from '../helpers/aws-failure';
 
 const ACCOUNT = '123456789012';
 const KEY = { accessKeyId: 'AKIAS3BATCHTEST', secretAccessKey: `secret-${randomUUID()}` };
@@ -98,16 +99,7 @@ async function waitForStatus(jobId: string, statuses: string[], timeoutMs = 60_0
   }
 }
 
-/** The error the client threw, with its code and HTTP status. */
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = awsFailure;
 
 test('the whole lifecycle: create (confirmation required), describe, tag, reprioritise, confirm, complete', async () => {
   const input = createJobInput({ Tags: [{ Key: 'team', Value: 'storage' }, { Key: 'cost-centre', Value: '42' }] });

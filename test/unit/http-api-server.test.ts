@@ -19,6 +19,7 @@ import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import type { JobDescriptor } from '../../src/shared/types';
 import { validateJobSpec } from '../../src/spec/job-spec';
+import { awsFailure } from '../helpers/aws-failure';
 
 const ACCOUNT = '123456789012';
 const KEY = { accessKeyId: 'AKIDUNIT', secretAccessKey: 'unit-secret' };
@@ -93,15 +94,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = awsFailure;
 
 test('CreateJob: the XML body reaches the job client as the spec shape, AccountId from the header', async () => {
   const out = await client.send(
