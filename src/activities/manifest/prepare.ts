@@ -8,7 +8,7 @@
  * from there. To know where pages start before the row count is known, the pass notes the line count at every
  * `block` bytes (at most about a million marks), and the page size in bytes is rounded up to a whole number of
  * blocks (blocks are 1 byte for manifests up to 1 MiB, so small manifests are cut exactly as before; for larger
- * ones a page grows by under 1%). The numbers are job state, so they are bounded: with more than
+ * ones a page grows by under 2%). The numbers are job state, so they are bounded: with more than
  * MAX_NUMBERED_PAGES pages none are recorded and row messages give byte offsets only.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
