@@ -13,6 +13,8 @@ export interface ManifestRef {
   /** The ETag the job pinned in Preparing: every page reads exactly that version of the manifest. */
   etag: string;
   columns: { bucket: number; key: number; versionId: number; count: number };
+  /** Extensions.ManifestHeaderRow: the manifest's first line is a header, not a task. Absent: false. */
+  headerRow?: boolean;
 }
 
 export interface ReportRef {

@@ -149,6 +149,13 @@ export const JobExtensions = z
       .optional(),
     /** POST every status change of the job to this URL (see StatusWebhook). Needs a webhook secret in the worker config. */
     StatusWebhook: StatusWebhook.optional(),
+    /**
+     * The CSV manifest's first line is a header (as Athena and spreadsheets write them): skip it. It is not a task,
+     * not counted in TotalNumberOfTasks, and not in the report; line numbers in row messages still count it. AWS has
+     * no such option (a header is read as data and fails); without it, a first line that looks like a header fails
+     * its task with a message naming this option.
+     */
+    ManifestHeaderRow: z.boolean().default(false),
     /** Target number of manifest rows per page (one child workflow each). */
     PageSize: z.number().int().min(1).max(1000).default(250),
     /** Pages (child workflows) in flight at once. */
@@ -244,6 +251,8 @@ export interface ResolvedJob {
     /** Column positions; -1 when the column is absent. */
     columns: { bucket: number; key: number; versionId: number; count: number };
     connection: string;
+    /** Extensions.ManifestHeaderRow; present only when true (jobs validated before it have none). */
+    headerRow?: boolean;
   };
   report?: {
     bucket: string;
@@ -310,6 +319,7 @@ function resolveJob(request: CreateJob): ResolvedJob {
       etag: manifest.Location.ETag,
       columns: manifestColumns(manifest.Spec.Fields),
       connection: ext.ManifestConnection ?? ext.Connection,
+      ...(ext.ManifestHeaderRow ? { headerRow: true } : {}),
     },
     report,
     connection: ext.Connection,

@@ -52,7 +52,7 @@ import type { PageJobContext } from '../shared/page-context';
 import { priorityKeyFor } from '../shared/priority';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from '../shared/search-attributes';
 import { addFailures, truncate, type FailureCounts, type JobDescriptor, type JobFailure } from '../shared/types';
-import { batchPageWorkflow } from './batch-page';
+import { batchPageWorkflow, type PageInput } from './batch-page';
 import { describeJob, progressLine } from './describe';
 import { statusWebhook, type WebhookState } from './status-webhook';
 
@@ -454,7 +454,10 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
   async function startPage(s: JobState, pageIndex: number): Promise<void> {
     const prepared = s.prepared!;
     const start = pageIndex * prepared.pageBytes;
-    const range = { start, end: Math.min(prepared.size, start + prepared.pageBytes) };
+    // firstRow: the line number the page's rows count from (absent for jobs prepared without them: byte offsets).
+    const firstRow = prepared.pageFirstRows?.[pageIndex];
+    const range: PageInput['range'] = { start, end: Math.min(prepared.size, start + prepared.pageBytes) };
+    if (firstRow !== undefined) range.firstRow = firstRow;
     // Tracked before the start is acknowledged: the page may report before startChild resolves.
     const context = pageContext(s);
     s.pages[String(pageIndex)] = { parts: [], paused: false, mode: 'run', priorityKey: context.priorityKey };

@@ -39,7 +39,8 @@ export interface PageInput {
   jobId: string;
   job: PageJobContext;
   pageIndex: number;
-  range: { start: number; end: number };
+  /** The page's bytes; `firstRow`: the line number of its first row (absent in jobs prepared before row numbers). */
+  range: { start: number; end: number; firstRow?: number };
   mode: PageMode;
   /** Continue-as-new state: the next row to run and the part this run writes. */
   cursor?: number;
