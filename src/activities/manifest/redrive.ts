@@ -60,6 +60,9 @@ export const PART_BYTES = 8 * 1024 * 1024;
 /** A report field longer than this cannot be a bucket, key or version id; its tail is not kept. */
 const MAX_FIELD_CHARS = 8 * 1024;
 const HEARTBEAT_EVERY_ROWS = 10_000;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
 
 function s3Failure(err: unknown, what: string, permanentType: string): Error {
   if (err instanceof ApplicationFailure) return err;
@@ -71,69 +74,121 @@ function s3Failure(err: unknown, what: string, permanentType: string): Error {
 }
 
 /**
- * Reads CSV records (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks) from a byte stream and
- * yields the first `keep` fields of each non-blank record. Holds one record's kept fields at a time.
+ * A CSV record parser (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks) fed text in pieces of
+ * any size; keeps the first `keep` fields of each non-blank record. Holds one record's kept fields at a time.
  */
-export async function* reportRecords(stream: AsyncIterable<Uint8Array>, keep = 3): AsyncGenerator<string[]> {
-  const decoder = new TextDecoder('utf-8');
-  let fields: string[] = [];
-  let field = '';
-  let inQuotes = false;
-  let quoteSeen = false; // inside quotes, the previous character was a quote (closing, or the first of a doubled one)
-  let blank = true;
-  const endField = () => {
-    if (fields.length < keep) fields.push(field);
-    field = '';
-  };
-  const record = () => [...fields, ...Array<string>(keep - fields.length).fill('')];
-  const take = (ch: string) => {
-    if (fields.length < keep && field.length < MAX_FIELD_CHARS) field += ch;
-  };
-  function* process(text: string): Generator<string[]> {
-    for (const ch of text) {
-      if (inQuotes) {
-        if (quoteSeen) {
-          quoteSeen = false;
-          if (ch === '"') {
-            take('"');
+export class ReportRecordParser {
+  private fields: string[] = [];
+  private field = '';
+  private inQuotes = false;
+  /** Inside quotes, the previous character was a quote (closing, or the first of a doubled one). */
+  private quoteSeen = false;
+  private blank = true;
+
+  constructor(private readonly keep = 3) {}
+
+  private endField(): void {
+    if (this.fields.length < this.keep) this.fields.push(this.field);
+    this.field = '';
+  }
+
+  private record(): string[] {
+    this.endField();
+    const record = [...this.fields, ...Array<string>(this.keep - this.fields.length).fill('')];
+    this.fields = [];
+    this.blank = true;
+    return record;
+  }
+
+  private take(text: string): void {
+    if (this.fields.length < this.keep && this.field.length < MAX_FIELD_CHARS) this.field += text.slice(0, MAX_FIELD_CHARS - this.field.length);
+  }
+
+  /**
+   * Parses `text`, appending each record it completes to `out`. Runs of plain characters are taken as slices, and a
+   * quoted field (the long ResultMessage) is crossed with indexOf, so the cost is per field rather than per character.
+   */
+  push(text: string, out: string[][]): void {
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      if (this.inQuotes) {
+        if (this.quoteSeen) {
+          this.quoteSeen = false;
+          if (text.charCodeAt(i) === QUOTE) {
+            this.take('"');
+            i++;
             continue;
           }
-          inQuotes = false; // that quote closed the field: fall through to handle ch outside quotes
-        } else if (ch === '"') {
-          quoteSeen = true;
-          continue;
-        } else {
-          take(ch);
+          this.inQuotes = false; // that quote closed the field: read text[i] as outside quotes
           continue;
         }
-      }
-      if (ch === '"') {
-        inQuotes = true;
-        blank = false;
-      } else if (ch === ',') {
-        endField();
-        blank = false;
-      } else if (ch === '\n') {
-        if (!blank) {
-          endField();
-          yield record();
+        const q = text.indexOf('"', i);
+        if (q === -1) {
+          this.take(text.slice(i));
+          return;
         }
-        fields = [];
-        field = '';
-        blank = true;
-      } else if (ch !== '\r') {
-        take(ch);
-        blank = false;
+        this.take(text.slice(i, q));
+        this.quoteSeen = true;
+        i = q + 1;
+        continue;
       }
+      let j = i;
+      while (j < n) {
+        const c = text.charCodeAt(j);
+        if (c === COMMA || c === QUOTE || c === LF) break;
+        j++;
+      }
+      if (j > i) {
+        // Outside quotes a CR is part of a line break (CRLF), never data.
+        const run = text.slice(i, j).replace(/\r/g, '');
+        if (run) {
+          this.take(run);
+          this.blank = false;
+        }
+      }
+      if (j === n) return;
+      const c = text.charCodeAt(j);
+      if (c === QUOTE) {
+        this.inQuotes = true;
+        this.blank = false;
+      } else if (c === COMMA) {
+        this.endField();
+        this.blank = false;
+      } else {
+        if (!this.blank) out.push(this.record());
+        this.fields = [];
+        this.field = '';
+      }
+      i = j + 1;
     }
   }
-  for await (const chunk of stream) yield* process(decoder.decode(chunk, { stream: true }));
-  yield* process(decoder.decode());
-  if (quoteSeen) inQuotes = false;
-  if (!blank && !inQuotes) {
-    endField();
-    yield record();
+
+  /** The end of the input: a last record without a line break still counts. */
+  end(out: string[][]): void {
+    if (this.quoteSeen) this.inQuotes = false;
+    if (!this.blank && !this.inQuotes) out.push(this.record());
   }
+}
+
+/** The records of a byte stream, in batches (one per chunk read), first `keep` fields each. */
+export async function* reportRecordBatches(stream: AsyncIterable<Uint8Array>, keep = 3): AsyncGenerator<string[][]> {
+  const decoder = new TextDecoder('utf-8');
+  const parser = new ReportRecordParser(keep);
+  for await (const chunk of stream) {
+    const batch: string[][] = [];
+    parser.push(decoder.decode(chunk, { stream: true }), batch);
+    if (batch.length) yield batch;
+  }
+  const last: string[][] = [];
+  parser.push(decoder.decode(), last);
+  parser.end(last);
+  if (last.length) yield last;
+}
+
+/** The records of a byte stream, one at a time. */
+export async function* reportRecords(stream: AsyncIterable<Uint8Array>, keep = 3): AsyncGenerator<string[]> {
+  for await (const batch of reportRecordBatches(stream, keep)) yield* batch;
 }
 
 /** One manifest row (Bucket,Key,VersionId) for a report record. */
@@ -145,6 +200,7 @@ export function redriveRow(record: string[]): string {
 class ObjectWriter {
   private parts: Buffer[] = [];
   private partBytes = 0;
+  private text = '';
   private uploadId?: string;
   private readonly etags: { ETag: string; PartNumber: number }[] = [];
   size = 0;
@@ -156,12 +212,33 @@ class ObjectWriter {
     private readonly signal?: AbortSignal
   ) {}
 
-  async write(text: string): Promise<void> {
-    const bytes = Buffer.from(text, 'utf8');
+  /** Buffers text; call flush() now and then to upload full parts. */
+  append(text: string): void {
+    this.text += text;
+    if (this.text.length >= 1024 * 1024) this.encode();
+  }
+
+  private encode(): void {
+    if (!this.text) return;
+    const bytes = Buffer.from(this.text, 'utf8');
+    this.text = '';
     this.parts.push(bytes);
     this.partBytes += bytes.length;
     this.size += bytes.length;
-    if (this.partBytes >= PART_BYTES) await this.flushPart();
+  }
+
+  /** Uploads a part once a full one is buffered. */
+  async flush(): Promise<void> {
+    if (this.partBytes >= PART_BYTES) await this.guard(() => this.flushPart());
+  }
+
+  /** An S3 error while writing is a write failure (not the old report's). */
+  private async guard<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      throw s3Failure(err, `writing the redrive manifest s3://${this.bucket}/${this.key}`, RedriveFailure.WriteFailed);
+    }
   }
 
   private async flushPart(): Promise<void> {
@@ -184,6 +261,11 @@ class ObjectWriter {
   }
 
   async close(): Promise<string> {
+    this.encode();
+    return this.guard(() => this.finish());
+  }
+
+  private async finish(): Promise<string> {
     if (!this.uploadId) {
       const body = Buffer.concat(this.parts, this.partBytes);
       const out = await this.s3.send(
@@ -260,10 +342,16 @@ export async function buildRedriveManifest(connections: Connections, input: Buil
       const got = await s3.send(new GetObjectCommand({ Bucket: shard.Bucket, Key: shard.Key }), {
         abortSignal: ctx.cancellationSignal,
       });
-      for await (const record of reportRecords(got.Body as AsyncIterable<Uint8Array>)) {
-        await out.write(redriveRow(record));
-        rows++;
-        if (rows % HEARTBEAT_EVERY_ROWS === 0) ctx.heartbeat({ rows });
+      let sinceHeartbeat = 0;
+      for await (const batch of reportRecordBatches(got.Body as AsyncIterable<Uint8Array>)) {
+        for (const record of batch) out.append(redriveRow(record));
+        rows += batch.length;
+        sinceHeartbeat += batch.length;
+        await out.flush();
+        if (sinceHeartbeat >= HEARTBEAT_EVERY_ROWS) {
+          sinceHeartbeat = 0;
+          ctx.heartbeat({ rows });
+        }
       }
     }
     reading = '';
@@ -271,8 +359,7 @@ export async function buildRedriveManifest(connections: Connections, input: Buil
     return { bucket: input.report.bucket, key, etag, size: out.size, rows, shards: failedShards.length };
   } catch (err) {
     await out.abort();
-    throw reading
-      ? s3Failure(err, `reading the report shard ${reading} of job ${input.source.jobId}`, RedriveFailure.SourceUnreadable)
-      : s3Failure(err, `writing the redrive manifest s3://${input.report.bucket}/${key}`, RedriveFailure.WriteFailed);
+    // Write errors arrive as ApplicationFailures already (ObjectWriter.guard); the rest is reading the old report.
+    throw s3Failure(err, `reading the report shard ${reading} of job ${input.source.jobId}`, RedriveFailure.SourceUnreadable);
   }
 }
