@@ -8,7 +8,6 @@
  * Lambda's message, say), which a manifest row cannot. Memory stays bounded: one report record at a time, and one
  * upload part (PART_BYTES) of output; a bigger manifest goes up as a multipart upload.
  */
-import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -274,7 +273,6 @@ class ObjectWriter {
           Key: this.key,
           Body: body,
           ContentType: 'text/csv',
-          ContentMD5: createHash('md5').update(body).digest('base64'),
         }),
         { abortSignal: this.signal }
       );
@@ -354,7 +352,6 @@ export async function buildRedriveManifest(connections: Connections, input: Buil
         }
       }
     }
-    reading = '';
     const etag = await out.close();
     return { bucket: input.report.bucket, key, etag, size: out.size, rows, shards: failedShards.length };
   } catch (err) {
