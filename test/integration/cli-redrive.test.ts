@@ -3,6 +3,7 @@
  * missing objects, the objects created, then `redrive --wait --json` runs exactly the failed rows; the same command
  * again names the same job; text output; refusals and bad input with their exit codes.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,7 +42,17 @@ beforeAll(async () => {
     S3BATCH_WORKER_CONFIG: workerConfig,
   };
 }, 180_000);
-afterAll(() => engine?.close());
+afterAll(async () => {
+  // The worker may still hold its connection for a moment after it reports STOPPED (seen here as "Cannot close
+  // connection while Workers hold a reference to it"): stop it, give it that moment, then close.
+  const worker = engine?.worker?.worker;
+  if (worker?.getState() === 'RUNNING') {
+    worker.shutdown();
+    while (!['STOPPED', 'FAILED'].includes(worker.getState())) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await engine?.close();
+});
 
 async function expectExit(args: string[], code: number): Promise<CommandResult> {
   const result = await runCommand(process.execPath, [CLI, ...args], { env, timeoutMs: 100_000 });
@@ -86,7 +97,9 @@ test('redrive --watch prints progress and the final status; a new token makes a 
   const { jobId: oldId } = await engine.jobs.createJob(csvJob(manifest, { S3PutObjectTagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }, reports));
   await engine.jobs.waitForCompletion(oldId, { timeoutMs: 60_000 });
   await seedObjects(engine.s3, data, ['later/x.txt']);
-  const result = await expectExit(['redrive', oldId, '--watch', '--interval', '200', '--client-token', 'cli-redrive-2', '--priority', '7'], EXIT_CODES.ok);
+  // Jobs outlive test runs on the shared server: a fixed token would name a job of an earlier run.
+  const token = `cli-redrive-${randomUUID()}`;
+  const result = await expectExit(['redrive', oldId, '--watch', '--interval', '200', '--client-token', token, '--priority', '7'], EXIT_CODES.ok);
   expect(result.stderr).toMatch(new RegExp(`^Created job \\S+ \\(redrive of ${oldId}\\)$`, 'm'));
   expect(result.stdout).toMatch(/Job \S+ Complete/);
 });

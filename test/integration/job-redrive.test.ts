@@ -5,6 +5,7 @@
  * report are refused; a RedriveOf job over a report without failed rows ends Failed (NothingToRedrive); an old report
  * written with FailedTasksOnly works too.
  */
+import { randomUUID } from 'node:crypto';
 import { GetObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { RedriveError } from '../../src/client';
 import { redriveToken, jobIdFromToken } from '../../src/job-client';
@@ -105,8 +106,10 @@ test(
     const old = await runJob({ ...request, Report: { ...request.Report, ReportScope: 'FailedTasksOnly' } });
     expect(old.ProgressSummary).toMatchObject({ NumberOfTasksSucceeded: 5, NumberOfTasksFailed: 3 });
     await seedObjects(engine.s3, data, gone);
-    const redrive = await engine.jobs.redriveJob(old.JobId, { clientRequestToken: 'my-redrive-1', description: 'after the fix', priority: 42 });
-    expect(redrive.jobId).toBe(jobIdFromToken('my-redrive-1'));
+    // Jobs outlive test runs on the shared server: a fixed token would name a job of an earlier run.
+    const token = `my-redrive-${randomUUID()}`;
+    const redrive = await engine.jobs.redriveJob(old.JobId, { clientRequestToken: token, description: 'after the fix', priority: 42 });
+    expect(redrive.jobId).toBe(jobIdFromToken(token));
     const job = await engine.jobs.waitForCompletion(redrive.jobId, { timeoutMs: TIMEOUT });
     expect(job).toMatchObject({ Status: 'Complete', Description: 'after the fix', Priority: 42 });
     expect(job.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 3, NumberOfTasksSucceeded: 3, NumberOfTasksFailed: 0 });
