@@ -13,12 +13,23 @@ export {
   IdempotencyError,
   JobStatusError,
   InvalidNextTokenError,
+  RedriveError,
   jobIdFromToken,
+  redriveToken,
+  type RedriveOptions,
+  type RedriveRefusal,
   type JobClientOptions,
   type JobListEntry,
   type JobListPage,
 } from './job-client';
-export { validateJobSpec, CreateJobRequest, type CreateJob, type CreateJobInput, type SpecProblem } from './spec/job-spec';
+export {
+  validateJobSpec,
+  CreateJobRequest,
+  RedriveOf,
+  type CreateJob,
+  type CreateJobInput,
+  type SpecProblem,
+} from './spec/job-spec';
 export { JOB_STATUSES, type JobStatus } from './shared/job-status';
 export type { JobDescriptor, JobProgressSummary, JobFailure } from './shared/types';
 export {

@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './spec/job-spec';
+import { bucketFromArn } from './spec/arn';
 import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE } from './shared/constants';
 import { checkRequest, isTerminal, type ControlRequest, type JobStatus } from './shared/job-status';
 import {
@@ -23,6 +24,8 @@ import { JobOperationKey, JobPriorityKey, JobStatusKey } from './shared/search-a
 import type { JobDescriptor, JobProgressSummary } from './shared/types';
 // Not re-exported by the package root; the same helper `workflow.list()` uses to decode memos and search attributes.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+// The same decoding the client applies to workflow results: the job's request is its workflow's start input.
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 
 /** The request was invalid; `problems` lists each with its path. */
 export class JobSpecError extends Error {
@@ -46,6 +49,37 @@ export class JobStatusError extends Error {
     super(message);
     this.name = 'JobStatusException';
   }
+}
+
+/** Why a job cannot be redriven (RedriveError.reason). */
+export type RedriveRefusal = 'NotFinished' | 'NoReport' | 'NothingToRedrive';
+
+/**
+ * redriveJob refused: the job has not finished, wrote no completion report, or has no failed task. A JobStatusError,
+ * so callers that treat refusals alike (the CLI's exit code 3) need nothing new.
+ */
+export class RedriveError extends JobStatusError {
+  constructor(
+    readonly reason: RedriveRefusal,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+export interface RedriveOptions {
+  /** Idempotency token of the new job. Default: one derived from the old job's id, so a second redrive returns the same job. */
+  clientRequestToken?: string;
+  /** Default: "Redrive of <jobId>". */
+  description?: string;
+  /** Default: the old job's (current) priority. */
+  priority?: number;
+}
+
+/** The default ClientRequestToken of the redrive of a job: the same job id always gives the same token (at most 64 chars). */
+export function redriveToken(jobId: string): string {
+  const token = `redrive:${jobId}`;
+  return token.length <= 64 ? token : `redrive:${createHash('sha256').update(jobId).digest('hex').slice(0, 48)}`;
 }
 
 /** A query that no worker answered in time (gRPC DEADLINE_EXCEEDED): worth asking again. */
@@ -172,6 +206,75 @@ export class JobClient {
       if (existing.memo?.RequestHash !== hash) throw new IdempotencyError(jobId);
       return { jobId, created: false };
     }
+  }
+
+  /**
+   * Redrive (beyond AWS, like Step Functions' redrive): creates a job that runs only the failed tasks of a finished job
+   * (Complete, Failed or Cancelled). The new job has the old one's Operation, Report, Extensions, Tags and priority, and
+   * `Extensions.RedriveOf` instead of a Manifest: its worker builds the manifest from the old report's failed rows (no
+   * S3 access here). Tasks a cancelled or failed job never ran are not in its report, so they are not run either.
+   * Idempotent: by default the token is derived from the old job id, so asking twice returns the same job.
+   * Throws RedriveError when the job cannot be redriven, WorkflowNotFoundError when there is no such job.
+   */
+  async redriveJob(jobId: string, options: RedriveOptions = {}): Promise<{ jobId: string; created: boolean; redriveOf: string }> {
+    const old = await this.describeJob(jobId);
+    if (!isTerminal(old.Status)) {
+      throw new RedriveError(
+        'NotFinished',
+        `job ${jobId} is ${old.Status}: only a finished job (Complete, Failed or Cancelled) can be redriven; wait for it, or cancel it first`
+      );
+    }
+    const request = await this.jobRequest(jobId);
+    const report = (request.Report ?? {}) as { Enabled?: boolean; Bucket?: string };
+    const reportBucket = report.Enabled && report.Bucket ? bucketFromArn(report.Bucket) : undefined;
+    if (!reportBucket) {
+      throw new RedriveError('NoReport', `job ${jobId} has no completion report (Report.Enabled is false): its failed tasks are not known`);
+    }
+    if (!old.S3Batch.ReportManifestKey) {
+      throw new RedriveError('NoReport', `job ${jobId} wrote no completion report (no task ran): there are no failed tasks to redrive`);
+    }
+    if (old.ProgressSummary.NumberOfTasksFailed === 0) {
+      throw new RedriveError('NothingToRedrive', `job ${jobId} has no failed tasks: nothing to redrive`);
+    }
+    // The new request is a pure function of the old (finished, so unchanging) job and the options: a second redrive
+    // sends the same request under the same token, and gets the same job back.
+    const { Manifest: _manifest, ManifestGenerator: _generator, ClientRequestToken: _token, Description: _description, Tags: _tags, ...rest } =
+      request;
+    const { ManifestConnection: _manifestConnection, RedriveOf: _redriveOf, ...extensions } = (request.Extensions ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const tags = old.S3Batch.Tags ?? [];
+    const next = {
+      ...rest,
+      ClientRequestToken: options.clientRequestToken ?? redriveToken(jobId),
+      Description: options.description ?? `Redrive of ${jobId}`,
+      Priority: options.priority ?? old.Priority,
+      ...(tags.length ? { Tags: tags } : {}),
+      Extensions: {
+        ...extensions,
+        RedriveOf: { JobId: jobId, ReportManifest: `arn:aws:s3:::${reportBucket}/${old.S3Batch.ReportManifestKey}` },
+      },
+    };
+    const created = await this.createJob(next);
+    return { ...created, redriveOf: jobId };
+  }
+
+  /**
+   * The request a job was created with: its workflow's start input (after continue-as-new, the validated request the
+   * run carries). Read from the first event of the latest run, so no worker is needed.
+   */
+  async jobRequest(jobId: string): Promise<Record<string, unknown>> {
+    const response = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.client.options.namespace,
+      execution: { workflowId: jobId },
+      maximumPageSize: 1,
+    });
+    const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const [request, carried] = await decodeArrayFromPayloads(this.client.workflow.options.loadedDataConverter, started?.input?.payloads);
+    const found = request ?? (carried as { job?: { request?: unknown } } | undefined)?.job?.request;
+    if (!found || typeof found !== 'object') throw new Error(`job ${jobId}: its request could not be read from its workflow history`);
+    return found as Record<string, unknown>;
   }
 
   /**

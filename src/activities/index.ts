@@ -5,6 +5,7 @@
 import type { Connections } from './s3-clients';
 import { prepareManifest, type PrepareManifestInput } from './manifest/prepare';
 import { readPage, type ReadPageInput } from './manifest/read-page';
+import { buildRedriveManifest, type BuildRedriveManifestInput } from './manifest/redrive';
 import { writeReportManifest, writeReportShard, type WriteShardInput } from './report/write-report';
 import { checkRestores, type CheckRestoresInput } from './restore-status';
 import { runTask, type RunTaskInput } from './run-task';
@@ -39,6 +40,7 @@ export function createActivities(connections: Connections, options: ActivityOpti
         taskExecution: options.taskExecution ?? DEFAULT_TASK_EXECUTION,
         webhooks: { hasSecret: !!options.webhooks?.secret, allowedUrlPrefixes: options.webhooks?.allowedUrlPrefixes },
       }),
+    buildRedriveManifest: (input: BuildRedriveManifestInput) => buildRedriveManifest(connections, input),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
     runTask: (input: RunTaskInput) =>

@@ -9,6 +9,7 @@ import { createJobCommand } from './commands/create-job';
 import { pauseCommand, resumeCommand, updateJobPriorityCommand, updateJobStatusCommand } from './commands/control';
 import { describeJobCommand } from './commands/describe-job';
 import { listJobsCommand } from './commands/list-jobs';
+import { redriveCommand } from './commands/redrive';
 import { reportCommand } from './commands/report';
 import { watchCommand } from './commands/watch';
 import { CliContext, ENV_HELP } from './context';
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
     updateJobPriorityCommand,
     watchCommand,
     reportCommand,
+    redriveCommand,
   ]) {
     program.addCommand(make(ctx));
   }

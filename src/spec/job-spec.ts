@@ -118,6 +118,38 @@ export function webhookUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** The columns of a redrive job's built manifest (`Bucket,Key,VersionId`, the old report's first three columns). */
+export const REDRIVE_MANIFEST_FIELDS = ['Bucket', 'Key', 'VersionId'] as const;
+/** The built manifest's name, in the new job's report folder. */
+export const REDRIVE_MANIFEST_NAME = 'redrive-manifest.csv';
+
+/**
+ * Extensions.RedriveOf (beyond AWS, like Step Functions' redrive): run only the tasks that failed in an earlier job.
+ * The job's manifest is built in Preparing from the failed rows of that job's completion report, read through the
+ * job's report connection; so the job gives no Manifest, and must write a report (the built manifest goes there).
+ */
+export const RedriveOf = z
+  .object({
+    /** The earlier job. */
+    JobId: z.string().min(1).max(64),
+    /** Its report's manifest.json, e.g. arn:aws:s3:::reports/batch/job-<JobId>/manifest.json. */
+    ReportManifest: z.string().refine((arn) => objectFromArn(arn) !== undefined, {
+      message: 'expected the S3 object ARN of the earlier job\'s report manifest, such as arn:aws:s3:::reports/prefix/job-<JobId>/manifest.json',
+    }),
+  })
+  .strict()
+  .superRefine((redrive, ctx) => {
+    const key = objectFromArn(redrive.ReportManifest)?.key;
+    if (key !== undefined && !key.endsWith(`job-${redrive.JobId}/manifest.json`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ReportManifest'],
+        message: `must be the report manifest of job ${redrive.JobId} (a key ending in job-${redrive.JobId}/manifest.json), got ${key}`,
+      });
+    }
+  });
+export type RedriveOf = z.infer<typeof RedriveOf>;
+
 /** Our additions to CreateJob. Every field is optional; defaults are chosen for a small worker. */
 export const JobExtensions = z
   .object({
@@ -147,6 +179,8 @@ export const JobExtensions = z
       })
       .strict()
       .optional(),
+    /** Run the failed tasks of an earlier job (see RedriveOf); the job then has no Manifest. */
+    RedriveOf: RedriveOf.optional(),
     /** POST every status change of the job to this URL (see StatusWebhook). Needs a webhook secret in the worker config. */
     StatusWebhook: StatusWebhook.optional(),
     /**
@@ -212,8 +246,30 @@ export const CreateJobRequest = z
         path: ['ManifestGenerator'],
         message: 'generated manifests are not supported by this version of s3-batch yet; give Manifest',
       });
+    } else if (job.Extensions.RedriveOf) {
+      if (job.Manifest) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Manifest'],
+          message: 'must be absent with Extensions.RedriveOf: the manifest is built from the failed rows of that job\'s report',
+        });
+      }
+      if (!job.Report.Enabled) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Report', 'Enabled'],
+          message: `must be true with Extensions.RedriveOf: the built manifest is written into the job's report folder (job-<id>/${REDRIVE_MANIFEST_NAME})`,
+        });
+      }
+      if (job.Extensions.ManifestConnection) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Extensions', 'ManifestConnection'],
+          message: 'does not apply with Extensions.RedriveOf: the old report is read, and the built manifest written, with the report connection',
+        });
+      }
     } else if (!job.Manifest) {
-      ctx.addIssue({ code: 'custom', path: ['Manifest'], message: 'required (or ManifestGenerator)' });
+      ctx.addIssue({ code: 'custom', path: ['Manifest'], message: 'required (or ManifestGenerator, or Extensions.RedriveOf)' });
     }
     if (job.Extensions.WaitForRestore && !job.Operation.S3InitiateRestoreObject) {
       ctx.addIssue({
@@ -243,6 +299,10 @@ export interface ResolvedJob {
   /** The request as validated (with defaults), echoed by describeJob. */
   request: CreateJob;
   operation: ResolvedOperation;
+  /**
+   * The job's manifest. For a redrive job (`redrive` set) the object is built in Preparing: until then `key` and
+   * `etag` are unknown (key empty), and the workflow replaces this with the built object's location.
+   */
   manifest: {
     bucket: string;
     key: string;
@@ -264,6 +324,8 @@ export interface ResolvedJob {
   extensions: Extensions;
   /** Extensions.TaskExecution, else the default of the worker that validated the job. */
   taskExecution: TaskExecution;
+  /** Extensions.RedriveOf: the earlier job and its report manifest, split. */
+  redrive?: { jobId: string; bucket: string; key: string };
   /** LambdaInvoke: the Lambda connection the tasks use (resolved against the worker config in validateJob). */
   lambdaConnection?: string;
   /** The Temporal server's priority levels, from the config of the worker that validated the job. */
@@ -297,6 +359,7 @@ function manifestColumns(fields: z.infer<typeof ManifestField>[] | undefined): R
 }
 
 function resolveJob(request: CreateJob): ResolvedJob {
+  if (request.Extensions.RedriveOf) return resolveRedriveJob(request, request.Extensions.RedriveOf);
   const ext = request.Extensions;
   // Both validated by the schema above.
   const manifest = request.Manifest!;
@@ -322,6 +385,35 @@ function resolveJob(request: CreateJob): ResolvedJob {
       ...(ext.ManifestHeaderRow ? { headerRow: true } : {}),
     },
     report,
+    connection: ext.Connection,
+    extensions: ext,
+    taskExecution: ext.TaskExecution ?? DEFAULT_TASK_EXECUTION,
+    priorityLevels: 5,
+  };
+}
+
+/** A redrive job: its manifest will be built in its report folder, and read with the report connection. */
+function resolveRedriveJob(request: CreateJob, redriveOf: RedriveOf): ResolvedJob {
+  const ext = request.Extensions;
+  // Validated by the schema above: Report is enabled, with a bucket ARN; ReportManifest is an object ARN.
+  const report = {
+    bucket: bucketFromArn(request.Report.Bucket!)!,
+    prefix: request.Report.Prefix?.replace(/\/+$/, ''),
+    scope: request.Report.ReportScope ?? 'AllTasks',
+    connection: ext.ReportConnection ?? ext.Connection,
+  };
+  const source = objectFromArn(redriveOf.ReportManifest)!;
+  return {
+    request,
+    operation: resolveOperation(request.Operation),
+    manifest: {
+      bucket: report.bucket,
+      key: '',
+      columns: manifestColumns([...REDRIVE_MANIFEST_FIELDS]),
+      connection: report.connection,
+    },
+    report,
+    redrive: { jobId: redriveOf.JobId, bucket: source.bucket, key: source.key },
     connection: ext.Connection,
     extensions: ext,
     taskExecution: ext.TaskExecution ?? DEFAULT_TASK_EXECUTION,

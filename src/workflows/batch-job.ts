@@ -62,7 +62,7 @@ const { validateJob } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 5 },
 });
-const { prepareManifest } = proxyActivities<Activities>({
+const { prepareManifest, buildRedriveManifest } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
@@ -398,8 +398,26 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     if (early.stopRequested) return { state: fresh };
     setStatus('Preparing');
     try {
+      // Only redrive jobs take this branch: jobs without RedriveOf issue exactly the commands they always did.
+      if (job.redrive) {
+        const built = await buildRedriveManifest({
+          jobId,
+          source: { jobId: job.redrive.jobId, bucket: job.redrive.bucket, key: job.redrive.key },
+          report: job.report!,
+        });
+        if (built.rows === 0) {
+          fail(
+            'NothingToRedrive',
+            `job ${job.redrive.jobId} has no failed tasks in its report (${built.shards} failed shards): nothing to redrive`
+          );
+          setStatus('Failed', 'Nothing to redrive');
+          return { failed: describeJob(jobId, req, fresh, early) };
+        }
+        // From here on the job is an ordinary CSV job over the built manifest, pinned to the ETag just written.
+        fresh.job = { ...job, manifest: { ...job.manifest, key: built.key, etag: built.etag } };
+      }
       fresh.prepared = await prepareManifest({
-        manifest: { ...job.manifest },
+        manifest: { ...fresh.job.manifest },
         pageSize: job.extensions.PageSize,
       });
     } catch (err) {

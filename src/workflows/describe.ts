@@ -48,6 +48,16 @@ export function progressLine(state: JobState): string {
   return `**${state.status}** ${total === undefined ? '' : `${pct}% · `}${done}${total === undefined ? '' : `/${total}`} tasks · ${live.succeeded} succeeded · ${live.failed} failed${state.failed ? ` (${describeFailures(state.failures)})` : ''}`;
 }
 
+/** A redrive job's manifest, once built (Extensions.RedriveOf): shown as the Manifest AWS would show. */
+function builtManifest(state: JobState): unknown {
+  const m = state.job.manifest;
+  if (!state.job.redrive || !m.key) return undefined;
+  return {
+    Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key', 'VersionId'] },
+    Location: { ObjectArn: `arn:aws:s3:::${m.bucket}/${m.key}`, ETag: state.prepared?.etag ?? m.etag },
+  };
+}
+
 export function describeJob(
   jobId: string,
   request: unknown,
@@ -86,7 +96,7 @@ export function describeJob(
     ConfirmationRequired: req.ConfirmationRequired,
     Description: req.Description,
     Status: state.status,
-    Manifest: req.Manifest,
+    Manifest: req.Manifest ?? builtManifest(state),
     Operation: req.Operation,
     Priority: state.priority,
     ProgressSummary: {

@@ -144,7 +144,7 @@ describe('job spec', () => {
 
   test('a manifest is required, generated manifests are refused for now', () => {
     const { Manifest: _m, ...noManifest } = base;
-    expect(problems(noManifest)).toEqual(['Manifest: required (or ManifestGenerator)']);
+    expect(problems(noManifest)).toEqual(['Manifest: required (or ManifestGenerator, or Extensions.RedriveOf)']);
     expect(problems({ ...base, ManifestGenerator: {} })).toEqual([expect.stringMatching(/^ManifestGenerator: generated manifests/)]);
   });
 

@@ -8,7 +8,7 @@ import type { ReportRow } from '../../shared/types';
 export const REPORT_FORMAT = 'Report_CSV_20180820';
 export const REPORT_SCHEMA = 'Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage';
 
-function csvField(value: string, alwaysQuote = false): string {
+export function csvField(value: string, alwaysQuote = false): string {
   if (!alwaysQuote && !/[",\r\n]/.test(value)) return value;
   return `"${value.replace(/"/g, '""')}"`;
 }
