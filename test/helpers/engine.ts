@@ -51,6 +51,8 @@ export async function startEngine(
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const bundle = await workflowBundlePath();
+  /** The worker's run(), to await on stop. */
+  let running: Promise<unknown> = Promise.resolve();
   const engine: Engine = {
     config,
     s3,
@@ -63,11 +65,17 @@ export async function startEngine(
         { workflowBundlePath: bundle, overrides }
       );
       engine.worker = built;
-      void built.worker.run().catch((err) => console.error('worker failed', err));
+      running = built.worker.run().catch((err) => console.error('worker failed', err));
       return built;
     },
     async stopWorker() {
-      await engine.worker?.close();
+      const built = engine.worker;
+      if (!built) return;
+      // run() settles only once the native worker has let go of its connection; closing the connection before that
+      // fails with "Cannot close connection while Workers hold a reference to it".
+      if (built.worker.getState() === 'RUNNING') built.worker.shutdown();
+      await running;
+      await built.close();
       engine.worker = undefined;
     },
     async close() {

@@ -42,17 +42,7 @@ beforeAll(async () => {
     S3BATCH_WORKER_CONFIG: workerConfig,
   };
 }, 180_000);
-afterAll(async () => {
-  // The worker may still hold its connection for a moment after it reports STOPPED (seen here as "Cannot close
-  // connection while Workers hold a reference to it"): stop it, give it that moment, then close.
-  const worker = engine?.worker?.worker;
-  if (worker?.getState() === 'RUNNING') {
-    worker.shutdown();
-    while (!['STOPPED', 'FAILED'].includes(worker.getState())) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  await engine?.close();
-});
+afterAll(() => engine?.close());
 
 async function expectExit(args: string[], code: number): Promise<CommandResult> {
   const result = await runCommand(process.execPath, [CLI, ...args], { env, timeoutMs: 100_000 });
