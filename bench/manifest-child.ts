@@ -40,6 +40,7 @@ export interface ManifestChildResult {
   rowsRead: number;
   largestPageJsonBytes: number;
   startRssBytes: number;
+  preparedRssBytes: number;
   problems: string[];
 }
 
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     })
   );
   const prepareSeconds = seconds(started);
+  const preparedRssBytes = highWaterMark();
 
   // Paging, as the page workflows' readPage activities run it: the same byte ranges the job cuts (startPage).
   const manifest: ManifestRef = {
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
     rowsRead: coverage.rowsRead,
     largestPageJsonBytes,
     startRssBytes,
+    preparedRssBytes,
     problems,
   };
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);

@@ -70,6 +70,7 @@ async function runSize(stack: StackState, manifest: SeededManifest, rows: number
     prepareSeconds: r.prepareSeconds,
     pagingSeconds: r.pagingSeconds,
     startRssBytes: r.startRssBytes,
+    preparedRssBytes: r.preparedRssBytes,
     peakRssBytes: child.peakRssBytes(),
     preparedJsonBytes: r.preparedJsonBytes,
     largestPageJsonBytes: r.largestPageJsonBytes,

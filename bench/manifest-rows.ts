@@ -144,6 +144,8 @@ export interface ManifestRunResult {
   pagingSeconds: number;
   /** The child's VmHWM once its modules and S3 client were loaded, before the manifest was touched. */
   startRssBytes: number;
+  /** The child's VmHWM once prepareManifest had read the whole manifest, before any page. */
+  preparedRssBytes: number;
   /** The child's VmHWM at exit: the most memory it ever held. */
   peakRssBytes: number;
   /** JSON bytes of prepareManifest's result: what the job workflow keeps in its history and state. */
@@ -176,7 +178,7 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const int = (n: number) => n.toLocaleString('en-US');
 
 export function formatManifestTable(results: readonly ManifestRunResult[]): string {
-  const header = ['rows', 'manifest', 'pages', 'prepare s', 'paging s', 'RSS at start', 'peak RSS', 'prepared JSON', 'largest page JSON', 'rows read'];
+  const header = ['rows', 'manifest', 'pages', 'prepare s', 'paging s', 'RSS at start', 'after prepare', 'peak RSS', 'prepared JSON', 'largest page JSON', 'rows read'];
   const rows = results.map((r) => [
     int(r.rows),
     mib(r.manifestBytes),
@@ -184,6 +186,7 @@ export function formatManifestTable(results: readonly ManifestRunResult[]): stri
     r.prepareSeconds.toFixed(1),
     r.pagingSeconds.toFixed(1),
     mib(r.startRssBytes),
+    mib(r.preparedRssBytes),
     mib(r.peakRssBytes),
     `${r.preparedJsonBytes} B`,
     `${int(r.largestPageJsonBytes)} B`,

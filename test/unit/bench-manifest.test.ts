@@ -146,6 +146,7 @@ function run(rows: number, peakMiB: number): ManifestRunResult {
     prepareSeconds: 1.25,
     pagingSeconds: 20,
     startRssBytes: 90 * 2 ** 20,
+    preparedRssBytes: 95 * 2 ** 20,
     peakRssBytes: peakMiB * 2 ** 20,
     preparedJsonBytes: 90,
     largestPageJsonBytes: 20_000,
@@ -167,7 +168,7 @@ describe('the ratio check and the table', () => {
     expect(formatRatio(undefined)).toMatch(/not checked/);
     const lines = formatManifestTable([run(100_000, 100), { ...run(1_000_000, 110), rowsRead: 999_999, problems: ['x'] }]).split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toMatch(/\| +100,000 \| +\d+ MiB \| +400 \| +1\.3 \| +20\.0 \| +90 MiB \| +100 MiB \| +90 B \| +20,000 B \| +100,000 \|/);
+    expect(lines[2]).toMatch(/\| +100,000 \| +\d+ MiB \| +400 \| +1\.3 \| +20\.0 \| +90 MiB \| +95 MiB \| +100 MiB \| +90 B \| +20,000 B \| +100,000 \|/);
     expect(lines[3]).toMatch(/999,999 \(WRONG\) \|$/);
   });
 });
