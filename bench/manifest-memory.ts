@@ -20,11 +20,15 @@ import { MANIFEST_USAGE, parseManifestBenchArgs, type ManifestBenchOptions } fro
 import { formatManifestTable, formatRatio, type ManifestRunResult, ratioCheck } from './manifest-rows';
 import { seedManifest, type SeededManifest } from './manifest-seed';
 import { BenchUsageError } from './options';
+import { MAX_NUMBERED_PAGES } from '../src/activities/manifest/prepare';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** What the job workflow may keep about a manifest, in JSON bytes, whatever its size. */
-const PREPARED_JSON_LIMIT = 256;
+/**
+ * What the job workflow may keep about a manifest, in JSON bytes, whatever its size: five numbers, plus each page's
+ * first line number for manifests of up to MAX_NUMBERED_PAGES pages (a number of at most 11 characters each).
+ */
+const PREPARED_JSON_LIMIT = 256 + MAX_NUMBERED_PAGES * 12;
 
 /**
  * The running stack if there is one (only MinIO is needed, and it must be healthy), else a started one. A stack that
@@ -108,14 +112,14 @@ async function main(): Promise<void> {
 
   const check = ratioCheck(results, options.maxRatio);
   const preparedSizes = [...new Set(results.map((r) => r.preparedJsonBytes))];
-  // Five numbers (etag, size, rows, pageBytes, pageCount): only their digits grow with the manifest.
+  // Five numbers and the capped page index: bounded whatever the manifest's size.
   const preparedTooBig = results.filter((r) => r.preparedJsonBytes > PREPARED_JSON_LIMIT);
   const largestPage = Math.max(...results.map((r) => r.largestPageJsonBytes));
   console.log(`\n${formatManifestTable(results)}\n`);
   console.log(formatRatio(check));
   console.log(
     `What the workflows keep: the job, prepareManifest's result, ${preparedSizes.join(' / ')} bytes of JSON for` +
-      ` ${results.map((r) => r.rows.toLocaleString('en-US')).join(' / ')} rows (five numbers, whatever the row count);` +
+      ` ${results.map((r) => r.rows.toLocaleString('en-US')).join(' / ')} rows (five numbers, and each page's first line number up to ${MAX_NUMBERED_PAGES.toLocaleString('en-US')} pages);` +
       ` a page, at most one page of rows (PageSize ${options.pageSize}), ${largestPage.toLocaleString('en-US')} bytes at most.`
   );
   mkdirSync(options.out, { recursive: true });
