@@ -4,16 +4,11 @@
  * again names the same job; text output; refusals and bad input with their exit codes.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { runCommand, type CommandResult } from '../../scripts/lib/exec';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
-import { createBucket, csvJob, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
-import { getStack } from '../helpers/stack';
+import { CLI, startCliEnvironment } from '../helpers/cli';
+import { createBucket, csvJob, putManifest, seedObjects, uniqueBucket, type Engine } from '../helpers/engine';
 
-const ROOT = resolve(__dirname, '../..');
-const CLI = join(ROOT, 'lib/src/cli/main.js');
 
 let engine: Engine;
 let env: NodeJS.ProcessEnv;
@@ -23,24 +18,11 @@ const present = Array.from({ length: 6 }, (_, i) => `obj/${i}.txt`);
 const missing = ['gone/1.txt', 'gone/2.txt'];
 
 beforeAll(async () => {
-  // The CLI under test is the built one: compile src/ into lib/ once for this file.
-  const build = await runCommand('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, timeoutMs: 170_000 });
-  if (build.code !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
-  engine = await startEngine();
+  const cli = await startCliEnvironment('cli-redrive-test');
+  ({ engine, env } = cli);
   await createBucket(engine.s3, data);
   await createBucket(engine.s3, reports);
   await seedObjects(engine.s3, data, present);
-  const dir = mkdtempSync(join(tmpdir(), 's3batch-cli-redrive-test-'));
-  const workerConfig = join(dir, 'worker.json');
-  writeFileSync(workerConfig, JSON.stringify(engine.config));
-  const stack = getStack();
-  env = {
-    ...process.env,
-    S3BATCH_TEMPORAL_ADDRESS: stack.temporal.address,
-    S3BATCH_NAMESPACE: stack.temporal.namespace,
-    S3BATCH_TASK_QUEUE: engine.taskQueue,
-    S3BATCH_WORKER_CONFIG: workerConfig,
-  };
 }, 180_000);
 afterAll(() => engine?.close());
 

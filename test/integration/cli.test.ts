@@ -4,17 +4,14 @@
  * update-job-status Ready and Cancelled, pause, resume, update-job-priority, watch, report; then bad input and an
  * unreachable server, each with its exit code. A worker from startEngine() runs the jobs on its own task queue.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCommand, type CommandResult } from '../../scripts/lib/exec';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
 import type { JobDescriptor } from '../../src/shared/types';
-import { createBucket, csvJob, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
-import { getStack } from '../helpers/stack';
+import { CLI, startCliEnvironment } from '../helpers/cli';
+import { createBucket, csvJob, putManifest, seedObjects, uniqueBucket, type Engine } from '../helpers/engine';
 
-const ROOT = resolve(__dirname, '../..');
-const CLI = join(ROOT, 'lib/src/cli/main.js');
 
 let engine: Engine;
 let dir: string;
@@ -24,25 +21,12 @@ const reports = uniqueBucket('cli-reports');
 const keys = Array.from({ length: 40 }, (_, i) => `obj/${i}.txt`);
 
 beforeAll(async () => {
-  // The CLI under test is the built one: compile src/ into lib/ once for this file.
-  const build = await runCommand('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, timeoutMs: 170_000 });
-  if (build.code !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
-  engine = await startEngine();
+  const cli = await startCliEnvironment('cli-test');
+  ({ engine, env } = cli);
+  dir = cli.dir;
   await createBucket(engine.s3, data);
   await createBucket(engine.s3, reports);
   await seedObjects(engine.s3, data, keys);
-  dir = mkdtempSync(join(tmpdir(), 's3batch-cli-test-'));
-  // `report` reads S3 as a worker does: through a worker config with the same named connections.
-  const workerConfig = join(dir, 'worker.json');
-  writeFileSync(workerConfig, JSON.stringify(engine.config));
-  const stack = getStack();
-  env = {
-    ...process.env,
-    S3BATCH_TEMPORAL_ADDRESS: stack.temporal.address,
-    S3BATCH_NAMESPACE: stack.temporal.namespace,
-    S3BATCH_TASK_QUEUE: engine.taskQueue,
-    S3BATCH_WORKER_CONFIG: workerConfig,
-  };
 }, 180_000);
 afterAll(() => engine?.close());
 
