@@ -6,25 +6,21 @@
  *
  * Rows are re-written rather than copied byte for byte: a report's ResultMessage may hold a quoted line break (a
  * Lambda's message, say), which a manifest row cannot. Memory stays bounded: one report record at a time, and one
- * upload part (PART_BYTES) of output; a bigger manifest goes up as a multipart upload.
+ * upload part of output (ObjectWriter); a bigger manifest goes up as a multipart upload.
  */
 import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   GetObjectCommand,
-  PutObjectCommand,
-  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { reportJobFolder, type ReportRef } from '../../shared/page-context';
 import { REDRIVE_MANIFEST_NAME } from '../../spec/job-spec';
-import { classifyAwsError } from '../aws-errors';
 import { csvField } from '../report/report-csv';
 import type { ReportManifest } from '../report/write-report';
 import type { Connections } from '../s3-clients';
-import { bareETag } from './manifest-object';
+import { ObjectWriter, s3ActivityFailure } from './object-writer';
+
+export { PART_BYTES } from './object-writer';
 
 export interface BuildRedriveManifestInput {
   /** The new (redrive) job. */
@@ -54,8 +50,6 @@ export const RedriveFailure = {
   NothingToRedrive: 'NothingToRedrive',
 } as const;
 
-/** Parts of a multipart upload (S3's minimum is 5 MiB, except the last). */
-export const PART_BYTES = 8 * 1024 * 1024;
 /** A report field longer than this cannot be a bucket, key or version id; its tail is not kept. */
 const MAX_FIELD_CHARS = 8 * 1024;
 const HEARTBEAT_EVERY_ROWS = 10_000;
@@ -64,12 +58,7 @@ const COMMA = 0x2c;
 const LF = 0x0a;
 
 function s3Failure(err: unknown, what: string, permanentType: string): Error {
-  if (err instanceof ApplicationFailure) return err;
-  const c = classifyAwsError(err);
-  const message = `${what}: ${c.code}: ${c.message}`;
-  if (c.retryable) return ApplicationFailure.retryable(message, c.code);
-  const notFound = ['NoSuchKey', 'NoSuchBucket', 'NotFound'].includes(c.code) || c.httpStatus === 404;
-  return ApplicationFailure.nonRetryable(message, notFound && permanentType === RedriveFailure.SourceUnreadable ? RedriveFailure.SourceNotFound : permanentType);
+  return s3ActivityFailure(err, what, permanentType, permanentType === RedriveFailure.SourceUnreadable ? RedriveFailure.SourceNotFound : undefined);
 }
 
 /**
@@ -195,111 +184,6 @@ export function redriveRow(record: string[]): string {
   return `${record.slice(0, 3).map((f) => csvField(f ?? '')).join(',')}\n`;
 }
 
-/** Writes an object from chunks: one PutObject when it fits in a part, else a multipart upload. */
-class ObjectWriter {
-  private parts: Buffer[] = [];
-  private partBytes = 0;
-  private text = '';
-  private uploadId?: string;
-  private readonly etags: { ETag: string; PartNumber: number }[] = [];
-  size = 0;
-
-  constructor(
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-    private readonly key: string,
-    private readonly signal?: AbortSignal
-  ) {}
-
-  /** Buffers text; call flush() now and then to upload full parts. */
-  append(text: string): void {
-    this.text += text;
-    if (this.text.length >= 1024 * 1024) this.encode();
-  }
-
-  private encode(): void {
-    if (!this.text) return;
-    const bytes = Buffer.from(this.text, 'utf8');
-    this.text = '';
-    this.parts.push(bytes);
-    this.partBytes += bytes.length;
-    this.size += bytes.length;
-  }
-
-  /** Uploads a part once a full one is buffered. */
-  async flush(): Promise<void> {
-    if (this.partBytes >= PART_BYTES) await this.guard(() => this.flushPart());
-  }
-
-  /** An S3 error while writing is a write failure (not the old report's). */
-  private async guard<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      throw s3Failure(err, `writing the redrive manifest s3://${this.bucket}/${this.key}`, RedriveFailure.WriteFailed);
-    }
-  }
-
-  private async flushPart(): Promise<void> {
-    const body = Buffer.concat(this.parts, this.partBytes);
-    this.parts = [];
-    this.partBytes = 0;
-    if (!this.uploadId) {
-      const created = await this.s3.send(
-        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: 'text/csv' }),
-        { abortSignal: this.signal }
-      );
-      this.uploadId = created.UploadId!;
-    }
-    const PartNumber = this.etags.length + 1;
-    const part = await this.s3.send(
-      new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body }),
-      { abortSignal: this.signal }
-    );
-    this.etags.push({ ETag: part.ETag!, PartNumber });
-  }
-
-  async close(): Promise<string> {
-    this.encode();
-    return this.guard(() => this.finish());
-  }
-
-  private async finish(): Promise<string> {
-    if (!this.uploadId) {
-      const body = Buffer.concat(this.parts, this.partBytes);
-      const out = await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.key,
-          Body: body,
-          ContentType: 'text/csv',
-        }),
-        { abortSignal: this.signal }
-      );
-      return bareETag(out.ETag);
-    }
-    if (this.partBytes > 0) await this.flushPart();
-    const out = await this.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: this.bucket,
-        Key: this.key,
-        UploadId: this.uploadId,
-        MultipartUpload: { Parts: this.etags },
-      }),
-      { abortSignal: this.signal }
-    );
-    return bareETag(out.ETag);
-  }
-
-  /** Best effort: an abandoned upload's parts would otherwise linger (and cost) until a lifecycle rule drops them. */
-  async abort(): Promise<void> {
-    if (!this.uploadId) return;
-    await this.s3
-      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }))
-      .catch(() => undefined);
-  }
-}
-
 export async function readReportManifest(s3: S3Client, source: BuildRedriveManifestInput['source']): Promise<ReportManifest> {
   const where = `the report manifest s3://${source.bucket}/${source.key} of job ${source.jobId}`;
   let text: string;
@@ -331,7 +215,11 @@ export async function buildRedriveManifest(connections: Connections, input: Buil
   const manifest = await readReportManifest(s3, input.source);
   const failedShards = manifest.Results.filter((r) => r.TaskExecutionStatus === 'failed');
   const key = `${reportJobFolder(input.report, input.jobId)}/${REDRIVE_MANIFEST_NAME}`;
-  const out = new ObjectWriter(s3, input.report.bucket, key, ctx.cancellationSignal);
+  const out = new ObjectWriter(s3, { bucket: input.report.bucket, key, contentType: 'text/csv' }, {
+    what: 'the redrive manifest',
+    failureType: RedriveFailure.WriteFailed,
+    signal: ctx.cancellationSignal,
+  });
   let rows = 0;
   let reading = '';
   try {
