@@ -83,9 +83,16 @@ export function redriveToken(jobId: string): string {
 }
 
 /** A query that no worker answered in time (gRPC DEADLINE_EXCEEDED): worth asking again. */
-function isQueryTimeout(err: unknown): boolean {
+/**
+ * A query that may well succeed if asked again: it timed out (no worker answered in time: all busy, or restarting),
+ * or the job's workflow task is failing right now. The server says the latter while a task is retried after a
+ * transient failure (UnhandledCommand: signals arrived as the job was continuing as new) or a timeout on a busy
+ * worker; it clears with the next task.
+ */
+function isTransientQueryError(err: unknown): boolean {
   const cause = (err as { cause?: { code?: number } }).cause;
-  return cause?.code === GRPC_DEADLINE_EXCEEDED || /query timed out/i.test(String((err as Error)?.message ?? ''));
+  const message = String((err as Error)?.message ?? '');
+  return cause?.code === GRPC_DEADLINE_EXCEEDED || /query timed out|workflow task in failed state/i.test(message);
 }
 const GRPC_DEADLINE_EXCEEDED = 4;
 
@@ -198,6 +205,8 @@ export class JobClient {
           { key: JobPriorityKey, value: job.request.Priority },
         ],
         staticSummary: `${job.operation.name}${job.request.Description ? `: ${job.request.Description}` : ''}`,
+        // As for pages: on a busy worker the default 10 s can lapse, and a timed-out task is done again.
+        workflowTaskTimeout: '30 seconds',
       });
       return { jobId, created: true };
     } catch (err) {
@@ -429,8 +438,8 @@ export class JobClient {
       try {
         job = await this.describeJob(jobId);
       } catch (err) {
-        // A query times out when no worker answers in time (all busy, or restarting): keep waiting.
-        if (!isQueryTimeout(err) || Date.now() > deadline) throw err;
+        if (!isTransientQueryError(err) || Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
         continue;
       }
       const key = JSON.stringify([job.Status, job.ProgressSummary.NumberOfTasksSucceeded, job.ProgressSummary.NumberOfTasksFailed]);

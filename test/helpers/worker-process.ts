@@ -36,8 +36,13 @@ export async function spawnWorker(config: WorkerConfig, env: NodeJS.ProcessEnv =
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  // A long job's worker can log a lot (slow workflow task warnings): keep the start and the latest part.
+  const keep = (d: Buffer) => {
+    out += d;
+    if (out.length > 2_000_000) out = `${out.slice(0, 10_000)}\n[…]\n${out.slice(-1_000_000)}`;
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const ready = new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker not ready in 60 s:\n${out}`)), 60_000);
