@@ -6,6 +6,13 @@ import type { Connections } from './s3-clients';
 import { prepareManifest, type PrepareManifestInput } from './manifest/prepare';
 import { readPage, type ReadPageInput } from './manifest/read-page';
 import { buildRedriveManifest, type BuildRedriveManifestInput } from './manifest/redrive';
+import { buildInventoryManifest, type BuildInventoryManifestInput } from './manifest/inventory';
+import {
+  finishGeneratedManifest,
+  listManifestChunk,
+  type FinishGeneratedManifestInput,
+  type ListManifestChunkInput,
+} from './manifest/generate';
 import { writeReportManifest, writeReportShard, type WriteShardInput } from './report/write-report';
 import { checkRestores, type CheckRestoresInput } from './restore-status';
 import { runTask, type RunTaskInput } from './run-task';
@@ -41,6 +48,9 @@ export function createActivities(connections: Connections, options: ActivityOpti
         webhooks: { hasSecret: !!options.webhooks?.secret, allowedUrlPrefixes: options.webhooks?.allowedUrlPrefixes },
       }),
     buildRedriveManifest: (input: BuildRedriveManifestInput) => buildRedriveManifest(connections, input),
+    buildInventoryManifest: (input: BuildInventoryManifestInput) => buildInventoryManifest(connections, input),
+    listManifestChunk: (input: ListManifestChunkInput) => listManifestChunk(connections, input),
+    finishGeneratedManifest: (input: FinishGeneratedManifestInput) => finishGeneratedManifest(connections, input),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
     runTask: (input: RunTaskInput) =>

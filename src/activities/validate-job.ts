@@ -25,8 +25,11 @@ export function validateJob(connections: Connections, request: unknown, defaults
     ['Extensions.ManifestConnection', job.manifest.connection],
   ];
   if (job.report) named.push(['Extensions.ReportConnection', job.report.connection]);
+  // The source of an inventory or a generated listing is read with the manifest connection.
+  if (job.inventory) named.push(['Extensions.ManifestConnection', job.inventory.connection]);
+  if (job.generator) named.push(['Extensions.ManifestConnection', job.generator.connection], ['Extensions.ReportConnection', job.generator.output.connection]);
   const problems = named
-    .filter(([, name]) => !connections.has('s3', name))
+    .filter(([path, name], i) => !connections.has('s3', name) && named.findIndex(([p, n]) => p === path && n === name) === i)
     .map(([path, name]) => ({ path, message: `unknown S3 connection "${name}": the worker config does not define it` }));
   let lambdaConnection: string | undefined;
   if (job.operation.name === 'LambdaInvoke') {

@@ -15,7 +15,15 @@ export interface ManifestRef {
   columns: { bucket: number; key: number; versionId: number; count: number };
   /** Extensions.ManifestHeaderRow: the manifest's first line is a header, not a task. Absent: false. */
   headerRow?: boolean;
+  /**
+   * 'gzip': the object is gzipped (a generated manifest's data file). It cannot be read from the middle, so its page
+   * is the whole object: range `{ start: 0, end: WHOLE_OBJECT }`.
+   */
+  compression?: 'gzip';
 }
+
+/** A page range's end meaning "to the end of the object" (for gzipped objects, whose text length is unknown). */
+export const WHOLE_OBJECT = Number.MAX_SAFE_INTEGER;
 
 export interface ReportRef {
   connection: string;

@@ -77,6 +77,10 @@ export interface JobDescriptor {
   Description?: string;
   Status: JobStatus;
   Manifest?: unknown;
+  /** The request's ManifestGenerator, echoed. */
+  ManifestGenerator?: unknown;
+  /** With EnableManifestOutput, once the listing is done: the manifest.json written (AWS's shape). */
+  GeneratedManifestDescriptor?: { Format: 'S3InventoryReport_CSV_20211130'; Location: { ObjectArn: string; ETag: string } };
   Operation: unknown;
   Priority: number;
   ProgressSummary: JobProgressSummary;
@@ -98,6 +102,8 @@ export interface JobDescriptor {
     ReportConnection?: string;
     ManifestETag?: string;
     PagesTotal?: number;
+    /** ManifestGenerator: the listing's progress. */
+    ManifestListing?: { ObjectsListed: number; ObjectsMatched: number; Done: boolean };
     PagesDone: number;
     /** WaitForRestore jobs: pages whose tasks have all run and that only wait for restores to finish. */
     PagesWaitingForRestore?: number;

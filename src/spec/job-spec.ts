@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { bucketFromArn, objectFromArn } from './arn';
+import { JobManifestGenerator, resolveFilter, type ResolvedGenerator } from './manifest-generator';
 import { JobOperation, resolveOperation, S3Tag, type ResolvedOperation } from './operations';
 import { formatProblems, type SpecProblem } from '../shared/problems';
 
@@ -120,6 +121,8 @@ export function webhookUrlProblem(url: string): string | undefined {
 
 /** The columns of a redrive job's built manifest (`Bucket,Key,VersionId`, the old report's first three columns). */
 export const REDRIVE_MANIFEST_FIELDS = ['Bucket', 'Key', 'VersionId'] as const;
+/** The CSV an S3 Inventory job's rows are gathered into, in its report folder (columns as REDRIVE_MANIFEST_FIELDS). */
+export const INVENTORY_MANIFEST_NAME = 'inventory-manifest.csv';
 /** The built manifest's name, in the new job's report folder. */
 export const REDRIVE_MANIFEST_NAME = 'redrive-manifest.csv';
 
@@ -190,6 +193,11 @@ export const JobExtensions = z
      * its task with a message naming this option.
      */
     ManifestHeaderRow: z.boolean().default(false),
+    /**
+     * ManifestGenerator only: 'Current' lists the current version of each object (ListObjectsV2); 'All' lists every
+     * version (ListObjectVersions), and tasks target each version. Delete markers are not objects: never listed.
+     */
+    ManifestGeneratorVersions: z.enum(['Current', 'All']).default('Current'),
     /** Target number of manifest rows per page (one child workflow each). */
     PageSize: z.number().int().min(1).max(1000).default(250),
     /** Pages (child workflows) in flight at once. */
@@ -231,7 +239,7 @@ export const CreateJobRequest = z
     Report: JobReport,
     ClientRequestToken: z.string().min(1).max(64).optional(),
     Manifest: JobManifest.optional(),
-    ManifestGenerator: z.unknown().optional(),
+    ManifestGenerator: JobManifestGenerator.optional(),
     Description: z.string().min(1).max(256).optional(),
     Priority: z.number().int().min(0).max(2_147_483_647).default(10),
     RoleArn: z.string().max(2048).optional(),
@@ -241,11 +249,38 @@ export const CreateJobRequest = z
   .strict()
   .superRefine((job, ctx) => {
     if (job.ManifestGenerator !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ManifestGenerator'],
-        message: 'generated manifests are not supported by this version of s3-batch yet; give Manifest',
-      });
+      if (job.Manifest) {
+        ctx.addIssue({ code: 'custom', path: ['ManifestGenerator'], message: 'give either Manifest or ManifestGenerator, not both' });
+      }
+      if (job.Extensions.RedriveOf) {
+        ctx.addIssue({ code: 'custom', path: ['Extensions', 'RedriveOf'], message: 'a redrive job builds its manifest: give no ManifestGenerator' });
+      }
+      if (!job.ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput && !job.Report.Enabled) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ManifestGenerator', 'S3JobManifestGenerator', 'EnableManifestOutput'],
+          message:
+            'the generated listing is written to S3 and read from there by the job\'s pages: set EnableManifestOutput with a ManifestOutputLocation, or enable the Report (the listing then goes into the report folder)',
+        });
+      }
+      if (job.Extensions.ManifestHeaderRow) {
+        ctx.addIssue({ code: 'custom', path: ['Extensions', 'ManifestHeaderRow'], message: 'applies only to CSV manifests' });
+      }
+      const output = job.ManifestGenerator.S3JobManifestGenerator.ManifestOutputLocation;
+      const folder = (prefix: string | undefined) => (prefix ?? '').replace(/\/+$/, '');
+      if (
+        job.ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput &&
+        output &&
+        job.Report.Enabled &&
+        output.Bucket === job.Report.Bucket &&
+        folder(output.ManifestPrefix) === folder(job.Report.Prefix)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ManifestGenerator', 'S3JobManifestGenerator', 'ManifestOutputLocation', 'ManifestPrefix'],
+          message: "must differ from the report's Bucket and Prefix: both write job-<id>/manifest.json",
+        });
+      }
     } else if (job.Extensions.RedriveOf) {
       if (job.Manifest) {
         ctx.addIssue({
@@ -282,11 +317,19 @@ export const CreateJobRequest = z
       ctx.addIssue({ code: 'custom', path: ['Extensions', 'LambdaConnection'], message: 'applies only to LambdaInvoke jobs' });
     }
     if (job.Manifest?.Spec.Format === 'S3InventoryReport_CSV_20161130') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['Manifest', 'Spec', 'Format'],
-        message: 'S3 Inventory manifests are not supported by this version of s3-batch yet; use S3BatchOperations_CSV_20180820',
-      });
+      if (!job.Report.Enabled) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Report', 'Enabled'],
+          message: `must be true for an S3 Inventory manifest: its rows are gathered into one CSV in the job's report folder (job-<id>/${INVENTORY_MANIFEST_NAME}), which the pages read`,
+        });
+      }
+      if (job.Manifest.Spec.Fields) {
+        ctx.addIssue({ code: 'custom', path: ['Manifest', 'Spec', 'Fields'], message: 'applies only to CSV manifests: an inventory names its columns in its fileSchema' });
+      }
+      if (job.Extensions.ManifestHeaderRow) {
+        ctx.addIssue({ code: 'custom', path: ['Extensions', 'ManifestHeaderRow'], message: 'applies only to CSV manifests' });
+      }
     }
   });
 
@@ -326,6 +369,13 @@ export interface ResolvedJob {
   taskExecution: TaskExecution;
   /** Extensions.RedriveOf: the earlier job and its report manifest, split. */
   redrive?: { jobId: string; bucket: string; key: string };
+  /**
+   * An S3 Inventory manifest: `manifest` names its manifest.json until Preparing gathers the rows into a CSV in the
+   * report folder; the workflow then points `manifest` at that CSV.
+   */
+  inventory?: { bucket: string; key: string; versionId?: string; etag?: string; connection: string };
+  /** ManifestGenerator: what to list; the workflow lists it in chunks, one page per chunk. */
+  generator?: ResolvedGenerator;
   /** LambdaInvoke: the Lambda connection the tasks use (resolved against the worker config in validateJob). */
   lambdaConnection?: string;
   /** The Temporal server's priority levels, from the config of the worker that validated the job. */
@@ -358,13 +408,9 @@ function manifestColumns(fields: z.infer<typeof ManifestField>[] | undefined): R
   };
 }
 
-function resolveJob(request: CreateJob): ResolvedJob {
-  if (request.Extensions.RedriveOf) return resolveRedriveJob(request, request.Extensions.RedriveOf);
+function resolveReport(request: CreateJob): ResolvedJob['report'] {
   const ext = request.Extensions;
-  // Both validated by the schema above.
-  const manifest = request.Manifest!;
-  const manifestObject = objectFromArn(manifest.Location.ObjectArn)!;
-  const report = request.Report.Enabled
+  return request.Report.Enabled
     ? {
         bucket: bucketFromArn(request.Report.Bucket!)!,
         prefix: request.Report.Prefix?.replace(/\/+$/, ''),
@@ -372,6 +418,29 @@ function resolveJob(request: CreateJob): ResolvedJob {
         connection: ext.ReportConnection ?? ext.Connection,
       }
     : undefined;
+}
+
+function resolveJob(request: CreateJob): ResolvedJob {
+  if (request.Extensions.RedriveOf) return resolveRedriveJob(request, request.Extensions.RedriveOf);
+  if (request.ManifestGenerator) return resolveGeneratedJob(request, request.ManifestGenerator);
+  const ext = request.Extensions;
+  // Both validated by the schema above.
+  const manifest = request.Manifest!;
+  const manifestObject = objectFromArn(manifest.Location.ObjectArn)!;
+  const report = resolveReport(request);
+  if (manifest.Spec.Format === 'S3InventoryReport_CSV_20161130') {
+    // Validated above: the report is enabled; the gathered CSV goes there and is read with its connection.
+    return {
+      ...builtManifestJob(request, report!),
+      inventory: {
+        bucket: manifestObject.bucket,
+        key: manifestObject.key,
+        versionId: manifest.Location.ObjectVersionId,
+        etag: manifest.Location.ETag,
+        connection: ext.ManifestConnection ?? ext.Connection,
+      },
+    };
+  }
   return {
     request,
     operation: resolveOperation(request.Operation),
@@ -392,17 +461,12 @@ function resolveJob(request: CreateJob): ResolvedJob {
   };
 }
 
-/** A redrive job: its manifest will be built in its report folder, and read with the report connection. */
-function resolveRedriveJob(request: CreateJob, redriveOf: RedriveOf): ResolvedJob {
+/**
+ * A job whose manifest the engine builds in Preparing (redrive, S3 Inventory): a `Bucket,Key,VersionId` CSV in the
+ * report folder, read with the report connection. Until it is built, `key` is empty.
+ */
+function builtManifestJob(request: CreateJob, report: NonNullable<ResolvedJob['report']>): ResolvedJob {
   const ext = request.Extensions;
-  // Validated by the schema above: Report is enabled, with a bucket ARN; ReportManifest is an object ARN.
-  const report = {
-    bucket: bucketFromArn(request.Report.Bucket!)!,
-    prefix: request.Report.Prefix?.replace(/\/+$/, ''),
-    scope: request.Report.ReportScope ?? 'AllTasks',
-    connection: ext.ReportConnection ?? ext.Connection,
-  };
-  const source = objectFromArn(redriveOf.ReportManifest)!;
   return {
     request,
     operation: resolveOperation(request.Operation),
@@ -413,10 +477,64 @@ function resolveRedriveJob(request: CreateJob, redriveOf: RedriveOf): ResolvedJo
       connection: report.connection,
     },
     report,
-    redrive: { jobId: redriveOf.JobId, bucket: source.bucket, key: source.key },
     connection: ext.Connection,
     extensions: ext,
     taskExecution: ext.TaskExecution ?? DEFAULT_TASK_EXECUTION,
     priorityLevels: 5,
   };
 }
+
+/** A redrive job: its manifest will be built in its report folder, and read with the report connection. */
+function resolveRedriveJob(request: CreateJob, redriveOf: RedriveOf): ResolvedJob {
+  // Validated by the schema above: Report is enabled, with a bucket ARN; ReportManifest is an object ARN.
+  const source = objectFromArn(redriveOf.ReportManifest)!;
+  return { ...builtManifestJob(request, resolveReport(request)!), redrive: { jobId: redriveOf.JobId, bucket: source.bucket, key: source.key } };
+}
+
+/**
+ * A generated-manifest job: the workflow lists the source bucket in chunks, each a gzipped CSV data file in AWS's
+ * S3InventoryReport_CSV_20211130 style (columns GENERATED_COLUMNS), and runs one page per file. The files go to
+ * ManifestOutputLocation with EnableManifestOutput, else into the report folder.
+ */
+function resolveGeneratedJob(request: CreateJob, spec: JobManifestGenerator): ResolvedJob {
+  const ext = request.Extensions;
+  const gen = spec.S3JobManifestGenerator;
+  const report = resolveReport(request);
+  const location = gen.EnableManifestOutput ? gen.ManifestOutputLocation : undefined;
+  // Validated above: with no output location the report is enabled.
+  const output: ResolvedGenerator['output'] = location
+    ? {
+        connection: ext.ReportConnection ?? ext.Connection,
+        bucket: bucketFromArn(location.Bucket)!,
+        prefix: location.ManifestPrefix?.replace(/\/+$/, ''),
+        ...(location.ManifestEncryption?.SSEKMS
+          ? { sse: 'aws:kms' as const, kmsKeyId: location.ManifestEncryption.SSEKMS.KeyId }
+          : location.ManifestEncryption?.SSES3
+            ? { sse: 'AES256' as const }
+            : {}),
+        kept: true,
+      }
+    : { connection: report!.connection, bucket: report!.bucket, prefix: report!.prefix, kept: false };
+  const generator: ResolvedGenerator = {
+    sourceBucket: bucketFromArn(gen.SourceBucket)!,
+    connection: ext.ManifestConnection ?? ext.Connection,
+    versions: ext.ManifestGeneratorVersions,
+    filter: resolveFilter(gen.Filter),
+    output,
+  };
+  return {
+    request,
+    operation: resolveOperation(request.Operation),
+    // Each page reads one data file: bucket and key are set per page; the columns are the data files' own.
+    manifest: { bucket: output.bucket, key: '', columns: { ...GENERATED_COLUMNS }, connection: output.connection },
+    report,
+    generator,
+    connection: ext.Connection,
+    extensions: ext,
+    taskExecution: ext.TaskExecution ?? DEFAULT_TASK_EXECUTION,
+    priorityLevels: 5,
+  };
+}
+
+/** Columns of a generated data file (GENERATED_FILE_SCHEMA in src/shared/generated-manifest.ts). */
+export const GENERATED_COLUMNS = { bucket: 0, key: 1, versionId: 2, count: 7 } as const;

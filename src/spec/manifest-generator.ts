@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { bucketFromArn } from './arn';
+import { Timestamp } from './operations';
 
 const BucketArn = z.string().refine((arn) => bucketFromArn(arn) !== undefined, {
   message: 'expected an S3 bucket ARN such as arn:aws:s3:::my-bucket',
@@ -34,8 +35,8 @@ const ObjectEncryption = z
 export const ManifestGeneratorFilter = z
   .object({
     EligibleForReplication: z.boolean().optional(),
-    CreatedAfter: z.iso.datetime({ offset: true }).optional(),
-    CreatedBefore: z.iso.datetime({ offset: true }).optional(),
+    CreatedAfter: Timestamp.optional(),
+    CreatedBefore: Timestamp.optional(),
     ObjectReplicationStatuses: z.array(z.enum(REPLICATION_STATUSES)).min(1).optional(),
     KeyNameConstraint: z
       .object({

@@ -30,7 +30,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { PreparedManifest } from '../activities/manifest/prepare';
-import type { ResolvedJob } from '../spec/job-spec';
+import { INVENTORY_MANIFEST_NAME, type ResolvedJob } from '../spec/job-spec';
 import { formatProblems } from '../shared/problems';
 import { pageWorkflowId } from '../shared/constants';
 import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
@@ -48,12 +48,13 @@ import {
   type JobTag,
   type PageMode,
 } from '../shared/messages';
-import type { PageJobContext } from '../shared/page-context';
+import { reportJobFolder, type PageJobContext } from '../shared/page-context';
 import { priorityKeyFor } from '../shared/priority';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from '../shared/search-attributes';
 import { addFailures, truncate, type FailureCounts, type JobDescriptor, type JobFailure } from '../shared/types';
 import { batchPageWorkflow, type PageInput } from './batch-page';
-import { describeJob, progressLine } from './describe';
+import { describeJob, progressLine, totalTasks } from './describe';
+import { chunkManifest, listingWanted, listNextChunk, newListing, type ListingState } from './manifest-listing';
 import { statusWebhook, type WebhookState } from './status-webhook';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -62,7 +63,7 @@ const { validateJob } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 5 },
 });
-const { prepareManifest, buildRedriveManifest } = proxyActivities<Activities>({
+const { prepareManifest, buildRedriveManifest, buildInventoryManifest } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
@@ -115,6 +116,8 @@ export interface JobState {
   tags?: JobTag[];
   /** Extensions.StatusWebhook: changes not yet delivered, and counts. */
   webhook?: WebhookState;
+  /** ManifestGenerator: the listing's progress (the job has no `prepared` manifest then). */
+  listing?: ListingState;
 }
 
 export async function batchJobWorkflow(request: unknown, carried?: JobState): Promise<JobDescriptor> {
@@ -164,7 +167,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       Description: state.job.request.Description ?? null,
       Progress: {
         Status: state.status,
-        TotalNumberOfTasks: state.prepared?.rows ?? null,
+        TotalNumberOfTasks: totalTasks(state) ?? null,
         NumberOfTasksSucceeded: state.succeeded,
         NumberOfTasksFailed: state.failed,
       },
@@ -416,10 +419,28 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
         // From here on the job is an ordinary CSV job over the built manifest, pinned to the ETag just written.
         fresh.job = { ...job, manifest: { ...job.manifest, key: built.key, etag: built.etag } };
       }
-      fresh.prepared = await prepareManifest({
-        manifest: { ...fresh.job.manifest },
-        pageSize: job.extensions.PageSize,
-      });
+      if (job.inventory) {
+        // The inventory's rows, gathered into one CSV in the report folder: from here on an ordinary CSV job.
+        const built = await buildInventoryManifest({
+          jobId,
+          inventory: job.inventory,
+          output: {
+            connection: job.report!.connection,
+            bucket: job.report!.bucket,
+            key: `${reportJobFolder(job.report!, jobId)}/${INVENTORY_MANIFEST_NAME}`,
+          },
+        });
+        fresh.job = { ...job, manifest: { ...job.manifest, key: built.key, etag: built.etag } };
+      }
+      if (job.generator) {
+        // Listed while the pages run (runPages): nothing to prepare.
+        fresh.listing = newListing();
+      } else {
+        fresh.prepared = await prepareManifest({
+          manifest: { ...fresh.job.manifest },
+          pageSize: job.extensions.PageSize,
+        });
+      }
     } catch (err) {
       const cause = (err as { cause?: { type?: string; message?: string } }).cause;
       fail(cause?.type ?? 'ManifestUnreadable', cause?.message ?? String(err));
@@ -442,7 +463,6 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
 
   async function runPages(s: JobState): Promise<void> {
     const ext = s.job.extensions;
-    const pageCount = s.prepared?.pageCount ?? 0;
     let startedThisRun = 0;
     for (;;) {
       if (s.status === 'Ready') setStatus('Active');
@@ -452,12 +472,19 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       const running = Object.values(s.pages).filter((t) => !t.waiting).length;
       if (s.status === 'Pausing' && Object.values(s.pages).every((t) => t.paused || t.waiting)) setStatus('Paused');
       const draining = s.status === 'Cancelling' || s.status === 'Failing';
-      if (inFlight === 0 && (draining || (s.status === 'Active' && s.nextPage >= pageCount))) return;
+      // A generated manifest's pages are known as the listing writes them.
+      const pageCount = s.listing ? s.listing.files : (s.prepared?.pageCount ?? 0);
+      const listing = s.listing && !s.listing.done;
+      if (inFlight === 0 && (draining || (s.status === 'Active' && s.nextPage >= pageCount && !listing))) return;
 
       const wantsNewRun = startedThisRun >= ext.PagesPerRun || workflowInfo().continueAsNewSuggested;
       if (s.status === 'Active' && s.nextPage < pageCount && running < ext.MaxConcurrentPages && !wantsNewRun) {
         await startPage(s, s.nextPage);
         startedThisRun++;
+        continue;
+      }
+      if (s.status === 'Active' && s.listing && listingWanted(s.listing, s.nextPage, ext.MaxConcurrentPages) && !wantsNewRun) {
+        await listChunk(s, s.listing);
         continue;
       }
       if (wantsNewRun && (s.status === 'Active' || s.status === 'Paused')) {
@@ -469,15 +496,38 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     }
   }
 
-  async function startPage(s: JobState, pageIndex: number): Promise<void> {
+  /** The next chunk of a generated manifest; a listing that fails for good fails the job (its pages drain). */
+  async function listChunk(s: JobState, listing: ListingState): Promise<void> {
+    try {
+      await listNextChunk(jobId, s.job.generator!, listing, s.job.extensions.PageSize);
+    } catch (err) {
+      const cause = (err as { cause?: { type?: string; message?: string } }).cause;
+      const reason = cause?.message ?? String(err);
+      fail(cause?.type ?? 'ManifestGeneratorFailed', reason);
+      stop('Failing', `The manifest could not be generated: ${reason}`);
+      return;
+    }
+    if (listing.done) publishProgress();
+  }
+
+  /** A page's bytes: a byte range of the prepared manifest, or a generated manifest's data file, whole. */
+  function pageSource(s: JobState, context: PageJobContext, pageIndex: number): { job: PageJobContext; range: PageInput['range'] } {
+    if (s.listing) {
+      const chunk = chunkManifest(jobId, s.job.generator!, s.listing, context.manifest, pageIndex);
+      return { job: { ...context, manifest: chunk.manifest }, range: chunk.range };
+    }
     const prepared = s.prepared!;
     const start = pageIndex * prepared.pageBytes;
     // firstRow: the line number the page's rows count from (absent for jobs prepared without them: byte offsets).
     const firstRow = prepared.pageFirstRows?.[pageIndex];
     const range: PageInput['range'] = { start, end: Math.min(prepared.size, start + prepared.pageBytes) };
     if (firstRow !== undefined) range.firstRow = firstRow;
+    return { job: context, range };
+  }
+
+  async function startPage(s: JobState, pageIndex: number): Promise<void> {
     // Tracked before the start is acknowledged: the page may report before startChild resolves.
-    const context = pageContext(s);
+    const { job: context, range } = pageSource(s, pageContext(s), pageIndex);
     s.pages[String(pageIndex)] = { parts: [], paused: false, mode: 'run', priorityKey: context.priorityKey };
     s.nextPage = pageIndex + 1;
     try {
@@ -543,7 +593,8 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     return {
       operation: s.job.operation,
       connection: s.job.connection,
-      manifest: { ...s.job.manifest, etag: s.prepared!.etag },
+      // A generated job's pages each get their data file's ETag (pageSource).
+      manifest: { ...s.job.manifest, etag: s.prepared?.etag ?? '' },
       report: s.job.report,
       maxConcurrentTasks: ext.MaxConcurrentTasksPerPage,
       maxAttemptsPerTask: ext.MaxAttemptsPerTask,

@@ -18,6 +18,12 @@ export function liveCounts(state: JobState): { succeeded: number; failed: number
   return { succeeded, failed };
 }
 
+/** TotalNumberOfTasks: the prepared manifest's rows, or a generated manifest's once its listing is done. */
+export function totalTasks(state: JobState): number | undefined {
+  if (state.listing) return state.listing.done ? state.listing.rows : undefined;
+  return state.prepared?.rows;
+}
+
 function elapsedActiveSeconds(state: JobState): number {
   const running = state.activeSince ? (Date.now() - Date.parse(state.activeSince)) / 1000 : 0;
   return Math.max(0, Math.floor(state.activeSeconds + running));
@@ -25,7 +31,7 @@ function elapsedActiveSeconds(state: JobState): number {
 
 /** "Complete with 3 failed tasks (NoSuchKey: 3)": users found AWS's bare "Complete" misleading. */
 export function summaryLine(state: JobState): string {
-  const total = state.prepared?.rows;
+  const total = totalTasks(state);
   const done = state.succeeded + state.failed;
   const failures = state.failed > 0 ? ` (${describeFailures(state.failures)})` : '';
   switch (state.status) {
@@ -41,7 +47,7 @@ export function summaryLine(state: JobState): string {
 }
 
 export function progressLine(state: JobState): string {
-  const total = state.prepared?.rows;
+  const total = totalTasks(state);
   const live = liveCounts(state);
   const done = live.succeeded + live.failed;
   const pct = total ? Math.floor((done / total) * 100) : 0;
@@ -97,10 +103,18 @@ export function describeJob(
     Description: req.Description,
     Status: state.status,
     Manifest: req.Manifest ?? builtManifest(state),
+    ManifestGenerator: req.ManifestGenerator,
+    GeneratedManifestDescriptor: state.listing?.manifest && {
+      Format: 'S3InventoryReport_CSV_20211130',
+      Location: {
+        ObjectArn: `arn:aws:s3:::${state.listing.manifest.bucket}/${state.listing.manifest.key}`,
+        ETag: state.listing.manifest.etag,
+      },
+    },
     Operation: req.Operation,
     Priority: state.priority,
     ProgressSummary: {
-      TotalNumberOfTasks: state.prepared?.rows,
+      TotalNumberOfTasks: totalTasks(state),
       NumberOfTasksSucceeded: live.succeeded,
       NumberOfTasksFailed: live.failed,
       Timers: { ElapsedTimeInActiveSeconds: elapsedActiveSeconds(state) },
@@ -119,7 +133,10 @@ export function describeJob(
       ReportManifestKey: state.reportManifestKey,
       ReportConnection: state.job.report?.connection,
       ManifestETag: state.prepared?.etag,
-      PagesTotal: state.prepared?.pageCount,
+      PagesTotal: state.listing ? (state.listing.done ? state.listing.files : undefined) : state.prepared?.pageCount,
+      ...(state.listing
+        ? { ManifestListing: { ObjectsListed: state.listing.listed, ObjectsMatched: state.listing.rows, Done: state.listing.done } }
+        : {}),
       PagesDone: state.pagesDone,
       Tags: state.tags ?? req.Tags ?? [],
       ...(state.job.extensions.WaitForRestore

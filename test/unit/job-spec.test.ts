@@ -142,10 +142,99 @@ describe('job spec', () => {
     );
   });
 
-  test('a manifest is required, generated manifests are refused for now', () => {
+  test('a manifest is required: Manifest or ManifestGenerator, not both', () => {
     const { Manifest: _m, ...noManifest } = base;
     expect(problems(noManifest)).toEqual(['Manifest: required (or ManifestGenerator, or Extensions.RedriveOf)']);
-    expect(problems({ ...base, ManifestGenerator: {} })).toEqual([expect.stringMatching(/^ManifestGenerator: generated manifests/)]);
+    const generator = { S3JobManifestGenerator: { SourceBucket: 'arn:aws:s3:::src', EnableManifestOutput: false } };
+    expect(problems({ ...base, ManifestGenerator: generator })).toEqual(['ManifestGenerator: give either Manifest or ManifestGenerator, not both']);
+    expect(problems({ ...base, ManifestGenerator: {} })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ManifestGenerator.S3JobManifestGenerator: /)])
+    );
+  });
+
+  describe('generated manifests', () => {
+    const { Manifest: _m, ...noManifest } = base;
+    const generated = (gen: Record<string, unknown>, extra: Partial<CreateJobInput> = {}) => ({
+      ...noManifest,
+      ManifestGenerator: { S3JobManifestGenerator: { SourceBucket: 'arn:aws:s3:::src', EnableManifestOutput: false, ...gen } },
+      ...extra,
+    });
+
+    test('resolved: source, listing mode, filter, and where the listing goes', () => {
+      const r = validateJobSpec(
+        generated({
+          Filter: {
+            KeyNameConstraint: { MatchAnyPrefix: ['logs/'] },
+            CreatedAfter: '2024-01-01T00:00:00Z',
+            ObjectSizeGreaterThanBytes: 10,
+            MatchAnyStorageClass: ['STANDARD'],
+          },
+        })
+      );
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.job.generator).toEqual({
+        sourceBucket: 'src',
+        connection: 'default',
+        versions: 'Current',
+        filter: { prefix: 'logs/', createdAfter: '2024-01-01T00:00:00.000Z', sizeGreaterThan: 10, storageClasses: ['STANDARD'] },
+        // Without EnableManifestOutput, the listing is a working copy in the report folder.
+        output: { connection: 'default', bucket: 'reports', prefix: 'r', kept: false },
+      });
+    });
+
+    test('EnableManifestOutput writes to ManifestOutputLocation', () => {
+      const r = validateJobSpec(
+        generated({
+          EnableManifestOutput: true,
+          ManifestOutputLocation: { Bucket: 'arn:aws:s3:::out', ManifestPrefix: 'gen/', ManifestFormat: 'S3InventoryReport_CSV_20211130' },
+        })
+      );
+      expect(r.ok && r.job.generator!.output).toEqual({ connection: 'default', bucket: 'out', prefix: 'gen', kept: true });
+    });
+
+    test('refusals say why', () => {
+      expect(problems(generated({ EnableManifestOutput: true }))).toEqual([
+        'ManifestGenerator.S3JobManifestGenerator.ManifestOutputLocation: required when EnableManifestOutput is true',
+      ]);
+      expect(problems(generated({}, { Report: { Enabled: false } }))).toEqual([
+        expect.stringMatching(/^ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput: the generated listing is written to S3/),
+      ]);
+      expect(problems(generated({ Filter: { EligibleForReplication: true } }))).toEqual([
+        expect.stringMatching(/^ManifestGenerator.S3JobManifestGenerator.Filter.EligibleForReplication: is not supported/),
+      ]);
+      expect(problems(generated({ Filter: { KeyNameConstraint: { MatchAnySuffix: ['.a', '.b'] } } }))).toEqual([
+        'ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint.MatchAnySuffix: AWS accepts exactly one suffix in this list',
+      ]);
+      expect(problems(generated({ Filter: { CreatedAfter: '2024-02-01T00:00:00Z', CreatedBefore: '2024-01-01T00:00:00Z' } }))).toEqual([
+        'ManifestGenerator.S3JobManifestGenerator.Filter.CreatedBefore: must be later than CreatedAfter: no object can match',
+      ]);
+    });
+  });
+
+  describe('S3 Inventory manifests', () => {
+    const inventory = {
+      ...base,
+      Manifest: {
+        Spec: { Format: 'S3InventoryReport_CSV_20161130' as const },
+        Location: { ObjectArn: 'arn:aws:s3:::inv/src/cfg/2024-01-01T00-00Z/manifest.json', ETag: 'abc' },
+      },
+    };
+
+    test('resolved: the inventory to read, and a CSV to gather its rows into in the report folder', () => {
+      const r = validateJobSpec(inventory);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.job.inventory).toEqual({ bucket: 'inv', key: 'src/cfg/2024-01-01T00-00Z/manifest.json', etag: 'abc', connection: 'default' });
+      expect(r.job.manifest).toMatchObject({ bucket: 'reports', key: '', columns: { bucket: 0, key: 1, versionId: 2, count: 3 } });
+    });
+
+    test('needs the report, and takes no Fields', () => {
+      expect(problems({ ...inventory, Report: { Enabled: false } })).toEqual([expect.stringMatching(/^Report.Enabled: must be true for an S3 Inventory manifest/)]);
+      expect(problems({ ...inventory, Manifest: { ...inventory.Manifest, Spec: { ...inventory.Manifest.Spec, Fields: ['Bucket', 'Key'] } } })).toEqual([
+        expect.stringMatching(/^Manifest.Spec.Fields: applies only to CSV manifests/),
+      ]);
+    });
   });
 
   test('extensions are validated', () => {

@@ -32,6 +32,15 @@ export function s3ActivityFailure(err: unknown, what: string, permanentType: str
 }
 
 /** Writes an object from chunks: one PutObject when it fits in a part, else a multipart upload. */
+export interface ObjectTarget {
+  bucket: string;
+  key: string;
+  contentType?: string;
+  metadata?: Record<string, string>;
+  serverSideEncryption?: 'AES256' | 'aws:kms';
+  kmsKeyId?: string;
+}
+
 export class ObjectWriter {
   private parts: Buffer[] = [];
   private partBytes = 0;
@@ -46,7 +55,7 @@ export class ObjectWriter {
 
   constructor(
     private readonly s3: S3Client,
-    private readonly target: { bucket: string; key: string; contentType?: string; contentEncoding?: string; metadata?: Record<string, string> },
+    private target: ObjectTarget,
     private readonly failure: { what: string; failureType: string; signal?: AbortSignal }
   ) {
     this.bucket = target.bucket;
@@ -111,9 +120,15 @@ export class ObjectWriter {
     this.etags.push({ ETag: part.ETag!, PartNumber });
   }
 
+  /** Metadata known only at the end (a checksum of the content): possible while no part has been uploaded. */
+  setMetadata(metadata: Record<string, string>): void {
+    if (this.uploadId) throw new Error(`s3://${this.bucket}/${this.key}: metadata must be set before the first part is uploaded`);
+    this.target = { ...this.target, metadata };
+  }
+
   private headers() {
-    const { contentType, contentEncoding, metadata } = this.target;
-    return { ContentType: contentType, ContentEncoding: contentEncoding, Metadata: metadata };
+    const { contentType, metadata, serverSideEncryption, kmsKeyId } = this.target;
+    return { ContentType: contentType, Metadata: metadata, ServerSideEncryption: serverSideEncryption, SSEKMSKeyId: kmsKeyId };
   }
 
   /** Uploads what is left and completes the object; returns its ETag (bare). */

@@ -6,6 +6,8 @@
  * that begins in the page, which Preparing recorded); without it, messages give byte offsets only. With
  * `manifest.headerRow`, the line at byte 0 (page 0's first) is skipped: it is no task, but it keeps its number.
  */
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
 import type { ManifestRef } from '../../shared/page-context';
 import type { TaskRow } from '../../shared/types';
@@ -23,8 +25,12 @@ export interface ReadPageInput {
 export async function readPage(connections: Connections, input: ReadPageInput): Promise<{ rows: TaskRow[] }> {
   const { manifest, range } = input;
   const s3 = connections.s3(manifest.connection);
+  const gzip = manifest.compression === 'gzip';
+  if (gzip && range.start !== 0) throw new Error(`a gzipped manifest is read whole: range must start at 0, got ${range.start}`);
   const streamStart = range.start > 0 ? range.start - 1 : 0;
-  const body = await streamManifest(s3, manifest, streamStart, Context.current().cancellationSignal);
+  const object = await streamManifest(s3, manifest, streamStart, Context.current().cancellationSignal);
+  // Offsets in a gzipped file count its text, not its bytes: good enough to name a row in a message.
+  const body: AsyncIterable<Uint8Array> & { destroy?: () => void } = gzip ? Readable.from(object).pipe(createGunzip()) : object;
   const rows: TaskRow[] = [];
   let lineNumber = range.firstRow;
   try {
@@ -43,6 +49,7 @@ export async function readPage(connections: Connections, input: ReadPageInput): 
     throw manifestError(err, manifest);
   } finally {
     body.destroy?.();
+    if (body !== object) object.destroy?.();
   }
   return { rows };
 }
