@@ -117,3 +117,29 @@ test('responses: namespace, lists as member, maps as entry (by the schema), abse
   expect(parsed.DescribeJobResult.Job.Description).toBe('a < b & c');
   expect(toXml('GetJobTaggingResult', { Tags: [] })).toContain('<Tags></Tags>');
 });
+
+test('a ManifestGenerator body (filters, one-item lists, an empty encryption structure) validates as a generated job', () => {
+  const body = `<CreateJobRequest xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/">
+    <Operation><S3PutObjectTagging><TagSet><member><Key>a</Key><Value>b</Value></member></TagSet></S3PutObjectTagging></Operation>
+    <Report><Enabled>true</Enabled><Bucket>arn:aws:s3:::rep</Bucket><Format>Report_CSV_20180820</Format><ReportScope>AllTasks</ReportScope></Report>
+    <ManifestGenerator><S3JobManifestGenerator>
+      <SourceBucket>arn:aws:s3:::src</SourceBucket><EnableManifestOutput>false</EnableManifestOutput>
+      <Filter>
+        <CreatedAfter>2024-01-01T00:00:00Z</CreatedAfter>
+        <KeyNameConstraint><MatchAnyPrefix><member>logs/</member></MatchAnyPrefix></KeyNameConstraint>
+        <ObjectSizeGreaterThanBytes>10</ObjectSizeGreaterThanBytes>
+        <MatchAnyStorageClass><member>STANDARD</member></MatchAnyStorageClass>
+        <MatchAnyObjectEncryption><member><NOTSSE/></member></MatchAnyObjectEncryption>
+      </Filter>
+    </S3JobManifestGenerator></ManifestGenerator>
+    <Priority>10</Priority>
+  </CreateJobRequest>`;
+  const result = validateJobSpec(parseXmlBody(body, 'CreateJobRequest', CreateJobRequest));
+  expect(result.ok && result.job.generator?.filter).toEqual({
+    createdAfter: '2024-01-01T00:00:00.000Z',
+    prefix: 'logs/',
+    sizeGreaterThan: 10,
+    storageClasses: ['STANDARD'],
+    encryption: { type: 'NOT-SSE' },
+  });
+});
