@@ -9,4 +9,6 @@ module.exports = {
   testTimeout: 120_000,
   // Two cores: one test file at a time keeps the shared dev server and MinIO from being the bottleneck.
   maxWorkers: 1,
+  // The history secret scan runs last (see test/sequencer.js).
+  testSequencer: '<rootDir>/test/sequencer.js',
 };

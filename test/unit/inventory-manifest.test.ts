@@ -54,11 +54,14 @@ describe('inventory rows', () => {
   });
 
   test('a row that cannot be read is kept as a row whose task fails with what the inventory held', () => {
-    for (const text of ['"src"', '"src","unterminated']) {
-      const row = inventoryRow(text, columns);
-      const parsed = parseManifestLine(row.trimEnd(), 10, csvColumns, 3);
-      expect(parsed.error).toMatch(/is not a valid bucket name/);
-      expect(parsed.rawKey).toContain(`unreadable inventory row: ${text}`);
+    const cases: [string, string][] = [
+      ['"src"', '1 fields, the fileSchema has 6'],
+      ['"src","unterminated', 'unterminated quoted field'],
+    ];
+    for (const [text, reason] of cases) {
+      const parsed = parseManifestLine(inventoryRow(text, columns).trimEnd(), 10, csvColumns, 3);
+      expect(parsed.error).toBe(`Manifest line 3 (byte 10): "Unreadable S3 Inventory row: ${reason}" is not a valid bucket name`);
+      expect(parsed.rawKey).toBe(text);
     }
   });
 });

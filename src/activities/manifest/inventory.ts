@@ -112,19 +112,26 @@ export function parseInventoryManifest(text: string, where: string): InventoryMa
 }
 
 /**
- * One inventory line as a `Bucket,Key,VersionId` row. A line that cannot be parsed keeps its text as the key of a
- * row with an empty bucket: the CSV parser then fails that task ("" is not a valid bucket name), and the report
- * row shows what the inventory held.
+ * One inventory line as a `Bucket,Key,VersionId` row. A line that cannot be parsed still becomes a row, whose task
+ * fails: see `unreadableRow`.
  */
 export function inventoryRow(text: string, columns: InventoryColumns): string {
   const fields = splitCsvLine(text);
-  if (!Array.isArray(fields) || fields.length <= Math.max(columns.bucket, columns.key, columns.versionId)) return unreadableRow(text);
+  if (!Array.isArray(fields)) return unreadableRow(fields.error, text);
+  if (fields.length <= Math.max(columns.bucket, columns.key, columns.versionId)) {
+    return unreadableRow(`${fields.length} fields, the fileSchema has ${columns.count}`, text);
+  }
   const version = columns.versionId >= 0 ? fields[columns.versionId]! : '';
   return `${csvField(fields[columns.bucket]!)},${csvField(fields[columns.key]!)},${csvField(version)}\n`;
 }
 
-function unreadableRow(text: string): string {
-  return `,${csvField(`unreadable inventory row: ${text.slice(0, 900)}`)},\n`;
+/**
+ * A row for an inventory line that cannot be read: the reason in the bucket field (no bucket name has spaces, so
+ * the CSV parser fails the task with `"Unreadable S3 Inventory row: …" is not a valid bucket name`), and the line as
+ * the inventory held it in the key field, for the report.
+ */
+export function unreadableRow(reason: string, text: string): string {
+  return `${csvField(`Unreadable S3 Inventory row: ${reason}`.slice(0, 90))},${csvField(text.slice(0, 1000))},\n`;
 }
 
 async function readManifestJson(s3: S3Client, input: BuildInventoryManifestInput): Promise<{ text: string; etag: string }> {
@@ -199,7 +206,7 @@ export async function buildInventoryManifest(connections: Connections, input: Bu
   try {
     for (const file of inventory.files) {
       for await (const line of dataFileLines(s3, dataBucket, file.key, file.MD5checksum, ctx.cancellationSignal)) {
-        if (line.text === undefined) out.append(unreadableRow(line.problem ?? 'unreadable'));
+        if (line.text === undefined) out.append(unreadableRow(line.problem ?? 'unreadable', ''));
         else if (line.text.trim() === '') continue; // a trailing blank line is no row
         else out.append(inventoryRow(line.text, inventory.columns));
         rows++;

@@ -1,0 +1,99 @@
+/**
+ * Secrets never enter workflow history (Temporal Web shows it). This file runs last (test/sequencer.js): it runs a
+ * job of its own with a status webhook signed by a secret only this worker knows, then reads the history of every
+ * workflow in the namespace (every run of every job and page the whole test run started: inputs, results,
+ * signals, updates, memo, search attributes, failures) and looks for each configured secret: the S3 and Lambda
+ * secret keys of the worker config and the webhook secret. Payload bytes are decoded as UTF-8 before searching.
+ *
+ * Secrets under 8 characters (moto's and the Lambda emulator's "test") are left out: they occur in ordinary words
+ * (task queue names begin with "test-") and a match would prove nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WorkerConfig } from '../../src/spec/worker-config';
+import { createBucket, csvJob, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+
+const WEBHOOK_SECRET = `whsec-${randomBytes(16).toString('hex')}`;
+let engine: Engine;
+let receiver: Server;
+let received = 0;
+
+function configuredSecrets(config: WorkerConfig): string[] {
+  const keys: string[] = [];
+  for (const connection of [...Object.values(config.s3), ...Object.values(config.lambda)]) {
+    const credentials = connection.credentials;
+    if (credentials && 'secretAccessKey' in credentials) {
+      keys.push(credentials.secretAccessKey);
+      if (credentials.sessionToken) keys.push(credentials.sessionToken);
+    }
+  }
+  return [...new Set([...keys, WEBHOOK_SECRET])].filter((secret) => secret.length >= 8);
+}
+
+/** Every string in an event, payload bytes decoded, with the path it was found at. */
+function* strings(value: unknown, path: string): Generator<[string, string]> {
+  if (typeof value === 'string') yield [path, value];
+  else if (value instanceof Uint8Array) yield [path, Buffer.from(value).toString('utf8')];
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${path}[${i}]`);
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* strings(v, `${path}.${k}`);
+}
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  engine = await startEngine({ workerConfig: { webhooks: { secret: WEBHOOK_SECRET, allowedUrlPrefixes: [url], timeoutSeconds: 5 } } });
+  const bucket = uniqueBucket('secrets');
+  await createBucket(engine.s3, bucket);
+  await seedObjects(engine.s3, bucket, ['s/1', 's/2']);
+  // Successes, a failure, a report and signed webhook deliveries: the paths a secret could leak through.
+  const manifest = await putManifest(engine.s3, bucket, 'secrets', [`${bucket},s/1`, `${bucket},s/2`, `${bucket},s/missing`]);
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, { S3PutObjectTagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }, bucket, { Extensions: { StatusWebhook: { Url: url } } })
+  );
+  const job = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(job.ProgressSummary).toMatchObject({ NumberOfTasksSucceeded: 2, NumberOfTasksFailed: 1 });
+}, 120_000);
+afterAll(async () => {
+  await engine?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+test('no configured secret appears in the history of any workflow of the run', async () => {
+  const secrets = configuredSecrets(engine.config);
+  expect(secrets).toContain(WEBHOOK_SECRET);
+  expect(secrets.length).toBeGreaterThan(1);
+  // The webhook job delivered, signed with the secret: it was in use, not merely configured.
+  expect(received).toBeGreaterThan(0);
+
+  const executions: { workflowId: string; runId: string }[] = [];
+  for await (const wf of engine.client.workflow.list()) executions.push({ workflowId: wf.workflowId, runId: wf.runId });
+  const leaks: string[] = [];
+  let events = 0;
+  let next = 0;
+  const scan = async () => {
+    while (next < executions.length) {
+      const { workflowId, runId } = executions[next++]!;
+      const history = await engine.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      for (const event of history.events ?? []) {
+        events++;
+        for (const [path, text] of strings(event, `event ${String(event.eventId)}`)) {
+          for (const secret of secrets) {
+            if (text.includes(secret)) leaks.push(`${workflowId} (run ${runId}) ${path}: secret of ${secret.length} characters`);
+          }
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, scan));
+  console.log(`secret scan: ${executions.length} workflow runs, ${events} events, ${secrets.length} secrets, ${leaks.length} found`);
+  expect(executions.length).toBeGreaterThan(0);
+  expect(leaks).toEqual([]);
+}, 30 * 60_000);
