@@ -53,14 +53,6 @@ export const ManifestGeneratorFilter = z
   })
   .strict()
   .superRefine((filter, ctx) => {
-    if (filter.EligibleForReplication !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['EligibleForReplication'],
-        message:
-          'is not supported: it evaluates the bucket\'s replication rules for Batch Replication (S3ReplicateObject), which s3-batch does not run',
-      });
-    }
     if (filter.CreatedAfter && filter.CreatedBefore && Date.parse(filter.CreatedAfter) >= Date.parse(filter.CreatedBefore)) {
       ctx.addIssue({ code: 'custom', path: ['CreatedBefore'], message: 'must be later than CreatedAfter: no object can match' });
     }
@@ -112,6 +104,11 @@ export interface ResolvedFilter {
   encryption?: { type: 'SSE-S3' | 'SSE-KMS' | 'DSSE-KMS' | 'SSE-C' | 'NOT-SSE'; kmsKeyArn?: string; bucketKeyEnabled?: boolean };
   /** Needs a HEAD per listed object (x-amz-replication-status; NONE: absent). */
   replicationStatuses?: string[];
+  /**
+   * EligibleForReplication true: only objects that an enabled rule of the source bucket's replication configuration
+   * covers (its prefix and tags; tags need a GetObjectTagging per object, only when a rule filters on them).
+   */
+  eligibleForReplication?: true;
 }
 
 /** What the engine lists and where the listing goes. */
@@ -155,6 +152,8 @@ export function resolveFilter(filter: z.infer<typeof ManifestGeneratorFilter> | 
     storageClasses: filter.MatchAnyStorageClass,
     encryption,
     replicationStatuses: filter.ObjectReplicationStatuses,
+    // AWS defines only true ("include objects only if they are eligible"); false asks for nothing.
+    eligibleForReplication: filter.EligibleForReplication === true ? (true as const) : undefined,
   };
   // Undefined fields are left out, so the resolved job (workflow state) stays small and JSON round-trips equal.
   return Object.fromEntries(Object.entries(resolved).filter(([, v]) => v !== undefined)) as ResolvedFilter;

@@ -5,9 +5,16 @@
  * listed with ManifestGeneratorVersions 'All'; EnableManifestOutput writes AWS's manifest.json, which a second job
  * reads as an S3 Inventory manifest.
  */
-import { GetObjectTaggingCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetObjectTaggingCommand,
+  PutBucketReplicationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { CreateJobInput } from '../../src/spec/job-spec';
 import { createBucket, csvJob, getText, readReport, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+import { motoClient } from '../helpers/stack';
 
 let engine: Engine;
 const source = uniqueBucket('gen-source');
@@ -213,6 +220,59 @@ test(
     const job = await runJob(generatedJob({ SourceBucket: `arn:aws:s3:::${uniqueBucket('gen-missing')}` }, 'missing'));
     expect(job.Status).toBe('Failed');
     expect(job.FailureReasons[0]?.FailureReason).toMatch(/NoSuchBucket/);
+  },
+  TIMEOUT
+);
+
+test(
+  'EligibleForReplication (on moto): read from the source bucket\'s replication configuration; enabled rules only',
+  async () => {
+    // moto keeps a rule's Status but drops its Filter (an enabled rule covers every object there): prefix and tag
+    // scopes are pinned by the unit tests; this checks the configuration is read and a bucket without one (or with
+    // only disabled rules) has nothing eligible.
+    const moto: S3Client = motoClient();
+    try {
+      const destination = uniqueBucket('gen-repl-dest');
+      await createBucket(moto, destination);
+      const keys = ['rep/a', 'other/b'];
+      const sourceWith = async (status?: 'Enabled' | 'Disabled') => {
+        const bucket = uniqueBucket('gen-repl');
+        await createBucket(moto, bucket);
+        await moto.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+        if (status) {
+          await moto.send(
+            new PutBucketReplicationCommand({
+              Bucket: bucket,
+              ReplicationConfiguration: {
+                Role: 'arn:aws:iam::123456789012:role/replication',
+                Rules: [{ ID: 'all', Status: status, Prefix: '', Destination: { Bucket: `arn:aws:s3:::${destination}` } }],
+              },
+            })
+          );
+        }
+        for (const key of keys) await moto.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
+        return bucket;
+      };
+      const run = async (bucket: string) => {
+        const { Manifest: _m, ...request } = csvJob({ bucket, key: 'unused' }, { S3PutObjectTagging: { TagSet: [{ Key: 'done', Value: 'yes' }] } }, destination);
+        return runJob({
+          ...request,
+          ManifestGenerator: { S3JobManifestGenerator: { SourceBucket: `arn:aws:s3:::${bucket}`, EnableManifestOutput: false, Filter: { EligibleForReplication: true } } },
+          Extensions: { Connection: 'moto', ManifestConnection: 'moto', ReportConnection: 'moto' },
+        });
+      };
+      const enabled = await run(await sourceWith('Enabled'));
+      expect(enabled.Status).toBe('Complete');
+      expect(enabled.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 2, NumberOfTasksSucceeded: 2, NumberOfTasksFailed: 0 });
+      const { rows } = await readReport(moto, destination, enabled.S3Batch.ReportManifestKey!);
+      expect(rows.map((r) => r.key).sort()).toEqual([...keys].sort());
+      for (const status of ['Disabled', undefined] as const) {
+        const none = await run(await sourceWith(status));
+        expect({ status, job: none.Status, total: none.ProgressSummary.TotalNumberOfTasks }).toEqual({ status, job: 'Complete', total: 0 });
+      }
+    } finally {
+      moto.destroy();
+    }
   },
   TIMEOUT
 );

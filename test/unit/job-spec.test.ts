@@ -200,9 +200,6 @@ describe('job spec', () => {
       expect(problems(generated({}, { Report: { Enabled: false } }))).toEqual([
         expect.stringMatching(/^ManifestGenerator.S3JobManifestGenerator.EnableManifestOutput: the generated listing is written to S3/),
       ]);
-      expect(problems(generated({ Filter: { EligibleForReplication: true } }))).toEqual([
-        expect.stringMatching(/^ManifestGenerator.S3JobManifestGenerator.Filter.EligibleForReplication: is not supported/),
-      ]);
       expect(problems(generated({ Filter: { KeyNameConstraint: { MatchAnySuffix: ['.a', '.b'] } } }))).toEqual([
         'ManifestGenerator.S3JobManifestGenerator.Filter.KeyNameConstraint.MatchAnySuffix: AWS accepts exactly one suffix in this list',
       ]);

@@ -1,5 +1,14 @@
 import { decodeManifestKey, splitCsvLine } from '../../src/activities/manifest/csv-row';
-import { generatedLine, inventoryKey, matchesHead, matchesListing, needsHead, type ListedObject } from '../../src/activities/manifest/generate';
+import {
+  eligibleForReplication,
+  generatedLine,
+  inventoryKey,
+  matchesHead,
+  matchesListing,
+  needsHead,
+  replicationScopes,
+  type ListedObject,
+} from '../../src/activities/manifest/generate';
 import { GENERATED_FILE_SCHEMA, generatedDataFileKey } from '../../src/shared/generated-manifest';
 import { GENERATED_COLUMNS } from '../../src/spec/job-spec';
 import { resolveFilter } from '../../src/spec/manifest-generator';
@@ -50,6 +59,35 @@ describe('generated manifest filters', () => {
     expect(matchesHead({ ReplicationStatus: 'COMPLETED' }, { replicationStatuses: ['FAILED', 'COMPLETED'] })).toBe(true);
   });
 
+  test('EligibleForReplication: enabled rules only; prefix and every tag of a rule; tags read only when needed', async () => {
+    const scopes = replicationScopes([
+      { Status: 'Enabled', Destination: { Bucket: 'arn:aws:s3:::d' }, Filter: { Prefix: 'rep/' } },
+      { Status: 'Enabled', Destination: { Bucket: 'arn:aws:s3:::d' }, Filter: { And: { Prefix: 'tagged/', Tags: [{ Key: 'r', Value: 'yes' }, { Key: 's', Value: '1' }] } } },
+      { Status: 'Enabled', Destination: { Bucket: 'arn:aws:s3:::d' }, Filter: { Tag: { Key: 'only', Value: 'tag' } } },
+      { Status: 'Disabled', Destination: { Bucket: 'arn:aws:s3:::d' }, Filter: { Prefix: 'off/' } },
+      { Status: 'Enabled', Destination: { Bucket: 'arn:aws:s3:::d' }, Prefix: 'legacy/' },
+    ]);
+    expect(scopes).toEqual([
+      { prefix: 'rep/', tags: [] },
+      { prefix: 'tagged/', tags: [{ key: 'r', value: 'yes' }, { key: 's', value: '1' }] },
+      { prefix: '', tags: [{ key: 'only', value: 'tag' }] },
+      { prefix: 'legacy/', tags: [] },
+    ]);
+    let reads = 0;
+    const tagged = (tags: { Key: string; Value: string }[]) => async () => {
+      reads++;
+      return tags;
+    };
+    expect(await eligibleForReplication('rep/a', scopes, tagged([]))).toBe(true);
+    expect(reads).toBe(0);
+    expect(await eligibleForReplication('legacy/x', scopes, tagged([]))).toBe(true);
+    expect(await eligibleForReplication('off/a', scopes, tagged([]))).toBe(false);
+    expect(await eligibleForReplication('tagged/b', scopes, tagged([{ Key: 'r', Value: 'yes' }, { Key: 's', Value: '1' }]))).toBe(true);
+    expect(await eligibleForReplication('tagged/c', scopes, tagged([{ Key: 'r', Value: 'yes' }]))).toBe(false);
+    expect(await eligibleForReplication('any/d', scopes, tagged([{ Key: 'only', Value: 'tag' }]))).toBe(true);
+    expect(await eligibleForReplication('any/d', [], tagged([]))).toBe(false);
+  });
+
   test('resolveFilter flattens AWS fields and drops the absent ones', () => {
     expect(
       resolveFilter({
@@ -58,6 +96,8 @@ describe('generated manifest filters', () => {
         MatchAnyObjectEncryption: [{ SSEKMS: { KmsKeyArn: 'arn:k', BucketKeyEnabled: true } }],
       })
     ).toEqual({ suffix: '.log', sizeLessThan: 5, encryption: { type: 'SSE-KMS', kmsKeyArn: 'arn:k', bucketKeyEnabled: true } });
+    expect(resolveFilter({ EligibleForReplication: true })).toEqual({ eligibleForReplication: true });
+    expect(resolveFilter({ EligibleForReplication: false })).toEqual({});
   });
 });
 

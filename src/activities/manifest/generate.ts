@@ -11,11 +11,14 @@
 import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import {
+  GetBucketReplicationCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
   type HeadObjectCommandOutput,
+  type ReplicationRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -109,6 +112,54 @@ export function matchesHead(head: Pick<HeadObjectCommandOutput, 'ServerSideEncry
     if (!filter.replicationStatuses.includes(head.ReplicationStatus ?? 'NONE')) return false;
   }
   return true;
+}
+
+/** A replication rule's scope as the listing checks it: enabled rules only; prefix and tags all required. */
+export interface ReplicationScope {
+  prefix: string;
+  tags: { key: string; value: string }[];
+}
+
+/** The scopes of the enabled rules of a replication configuration (its legacy top-level Prefix included). Pure. */
+export function replicationScopes(rules: ReplicationRule[] | undefined): ReplicationScope[] {
+  return (rules ?? [])
+    .filter((rule) => rule.Status === 'Enabled')
+    .map((rule) => {
+      const filter = rule.Filter;
+      const and = filter?.And;
+      const tags = and?.Tags ?? (filter?.Tag ? [filter.Tag] : []);
+      return {
+        prefix: and?.Prefix ?? filter?.Prefix ?? rule.Prefix ?? '',
+        tags: tags.map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })),
+      };
+    });
+}
+
+/** Whether a rule covers the object; `tags` is read only when a scope with tags needs it. Pure but for `tags`. */
+export async function eligibleForReplication(
+  key: string,
+  scopes: ReplicationScope[],
+  tags: () => Promise<{ Key?: string; Value?: string }[]>
+): Promise<boolean> {
+  let objectTags: { Key?: string; Value?: string }[] | undefined;
+  for (const scope of scopes) {
+    if (!key.startsWith(scope.prefix)) continue;
+    if (scope.tags.length === 0) return true;
+    objectTags ??= await tags();
+    if (scope.tags.every((t) => objectTags!.some((o) => o.Key === t.key && o.Value === t.value))) return true;
+  }
+  return false;
+}
+
+/** The source bucket's replication scopes; a bucket without a replication configuration has none. */
+async function readReplicationScopes(s3: S3Client, bucket: string, signal: AbortSignal): Promise<ReplicationScope[]> {
+  try {
+    const out = await s3.send(new GetBucketReplicationCommand({ Bucket: bucket }), { abortSignal: signal });
+    return replicationScopes(out.ReplicationConfiguration?.Rules);
+  } catch (err) {
+    if (classifyAwsError(err).code === 'ReplicationConfigurationNotFoundError') return [];
+    throw err;
+  }
 }
 
 /**
@@ -224,6 +275,9 @@ export async function listManifestChunk(connections: Connections, input: ListMan
   let cursor = input.cursor;
   let calls = 0;
   try {
+    const scopes = generator.filter.eligibleForReplication
+      ? await readReplicationScopes(source, generator.sourceBucket, ctx.cancellationSignal)
+      : undefined;
     do {
       const page = await listPage(source, generator, cursor, input.listPageSize ?? 1000, ctx.cancellationSignal);
       calls++;
@@ -232,6 +286,16 @@ export async function listManifestChunk(connections: Connections, input: ListMan
         listed++;
         if (!matchesListing(object, generator.filter)) continue;
         if (needsHead(generator.filter) && !matchesHead(await headFor(source, generator.sourceBucket, object, ctx.cancellationSignal), generator.filter)) continue;
+        if (scopes) {
+          const tags = async () =>
+            (
+              await source.send(
+                new GetObjectTaggingCommand({ Bucket: generator.sourceBucket, Key: object.key, VersionId: object.versionId }),
+                { abortSignal: ctx.cancellationSignal }
+              )
+            ).TagSet ?? [];
+          if (!(await eligibleForReplication(object.key, scopes, tags))) continue;
+        }
         matched.push(object);
         if (matched.length >= input.maxRows && i < page.objects.length - 1) {
           // A full page before the end of this list page: the next call resumes right after this object.
