@@ -61,21 +61,23 @@ async function waitUntil(jobId: string, predicate: (j: JobDescriptor) => boolean
   }
 }
 
-/** Completion times (ms) of every runTask of a job, from its pages' histories. */
-async function taskCompletionTimes(jobId: string): Promise<number[]> {
-  const times: number[] = [];
+/** When (ms) every runTask of a job was started (polled by the worker) and completed, from its pages' histories. */
+async function taskTimes(jobId: string): Promise<{ started: number[]; completed: number[] }> {
+  const started: number[] = [];
+  const completed: number[] = [];
+  const ms = (t: { seconds?: unknown; nanos?: number | null }) => Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
   for await (const page of engine.client.workflow.list({ query: `WorkflowId STARTS_WITH '${jobId}/page-'` })) {
     const history = await engine.client.workflow.getHandle(page.workflowId, page.runId).fetchHistory();
     const runTaskIds = new Set<string>();
     for (const e of history.events ?? []) {
       if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTask') runTaskIds.add(String(e.eventId));
+      const start = e.activityTaskStartedEventAttributes;
+      if (start && runTaskIds.has(String(start.scheduledEventId))) started.push(ms(e.eventTime!));
       const done = e.activityTaskCompletedEventAttributes;
-      if (done && runTaskIds.has(String(done.scheduledEventId))) {
-        times.push(Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));
-      }
+      if (done && runTaskIds.has(String(done.scheduledEventId))) completed.push(ms(e.eventTime!));
     }
   }
-  return times.sort((a, b) => a - b);
+  return { started: started.sort((a, b) => a - b), completed: completed.sort((a, b) => a - b) };
 }
 
 test('a higher-priority job started later overtakes a lower-priority one on a saturated worker', async () => {
@@ -89,17 +91,21 @@ test('a higher-priority job started later overtakes a lower-priority one on a sa
   await engine.jobs.cancelJob(low, 'done with it');
   expect((await engine.jobs.waitForCompletion(low, { timeoutMs: 120_000 })).Status).toBe('Cancelled');
 
-  // From history: how many low tasks completed while the high job's 120 tasks were completing. Sharing the one
-  // slot gives the low job a large share; priority order gives it only the tasks that ran before the high job's
-  // tasks had reached the worker.
-  const highTimes = await taskCompletionTimes(high);
-  expect(highTimes).toHaveLength(120);
-  const lowTimes = await taskCompletionTimes(low);
-  const [from, to] = [highTimes[0]!, highTimes[highTimes.length - 1]!];
+  // From history: how many low tasks completed from the moment the worker held every one of the high job's 120
+  // tasks (the last one's start: it was polled, and waits in the gate) until the last of them completed. In order
+  // of arrival (equal priorities) the low tasks polled earlier run first; in priority order, none but the one in
+  // the slot. (Measured from the first high completion or from the scheduling of the high tasks instead, the
+  // server's gradual dispatch lets low tasks run meanwhile, rightly: 5 to 33 were seen with or without priority.)
+  const highTimes = await taskTimes(high);
+  expect(highTimes.completed).toHaveLength(120);
+  const lowTimes = (await taskTimes(low)).completed;
+  const [from, to] = [highTimes.started[highTimes.started.length - 1]!, highTimes.completed[highTimes.completed.length - 1]!];
+  const highAfterFrom = highTimes.completed.filter((t) => t > from).length;
   const lowDuringHigh = lowTimes.filter((t) => t > from && t < to).length;
   expect(lowTimes.filter((t) => t > to).length + lowTimes.filter((t) => t < from).length).toBeGreaterThan(0);
-  console.log(`priority: ${lowDuringHigh} low tasks completed while the high job ran`);
-  expect(lowDuringHigh).toBeLessThan(20);
+  console.log(`priority: ${lowDuringHigh} low and ${highAfterFrom} high tasks completed once the worker held all high tasks`);
+  expect(highAfterFrom).toBeGreaterThan(0);
+  expect(lowDuringHigh).toBeLessThan(3);
 }, 300_000);
 
 test('tasks carry the job priority; UpdateJobPriority applies to tasks scheduled after it', async () => {
