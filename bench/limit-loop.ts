@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { OperationsConfig } from '../src/spec/worker-config';
+import { CustomOperations } from '../src/activities/operations/custom';
 import { runOperation } from '../src/activities/operations/registry';
 import { Connections } from '../src/activities/s3-clients';
 import { CreateJobRequest } from '../src/spec/job-spec';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   let firstError: string | undefined;
   // Clients and code are loaded: from here on it is the loop the bench times.
   const settings = OperationsConfig.parse({});
+  const custom = new CustomOperations();
   console.log('BENCH_READY');
   const started = process.hrtime.bigint();
   await runConcurrently(input.objects, input.concurrency, async (i) => {
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
       // A signal per call, as each task activity has its own (one shared signal would collect a listener per call).
       const signal = new AbortController().signal;
       const ctx = { s3, connections, settings, signal, jobId: 'limit', taskId: String(i), attemptId: String(i) };
-      await runOperation(ctx, { bucket: input.sourceBucket, key: objectKey(i) }, operation);
+      await runOperation(ctx, { bucket: input.sourceBucket, key: objectKey(i) }, operation, custom);
       succeeded++;
     } catch (err) {
       failed++;

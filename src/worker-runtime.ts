@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { CustomOperations, type CustomOperationDefinition } from './activities/operations/custom';
 import { Connections } from './activities/s3-clients';
 import { resolveWebhookSecret, type WorkerConfig } from './spec/worker-config';
 
@@ -19,10 +20,18 @@ export const WORKFLOWS_PATH = require.resolve('./workflows');
 
 export async function createWorker(
   config: WorkerConfig,
-  options: { workflowBundlePath?: string; identity?: string; overrides?: Partial<WorkerOptions> } = {}
+  options: {
+    workflowBundlePath?: string;
+    identity?: string;
+    overrides?: Partial<WorkerOptions>;
+    /** Operations jobs can run as Operation.CustomOperation (see src/worker-api.ts). */
+    customOperations?: readonly CustomOperationDefinition[];
+  } = {}
 ): Promise<BuiltWorker> {
-  // Read before connecting: a secretEnv naming an unset variable stops the worker with a clear error.
+  // Read before connecting: a secretEnv naming an unset variable, or a bad custom operation name, stops the worker
+  // with a clear error.
   const webhookSecret = resolveWebhookSecret(config.webhooks);
+  const customOperations = new CustomOperations(options.customOperations);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const connections = new Connections(config);
   const worker = await Worker.create({
@@ -42,6 +51,7 @@ export async function createWorker(
         allowedUrlPrefixes: config.webhooks.allowedUrlPrefixes,
         timeoutMs: config.webhooks.timeoutSeconds * 1000,
       },
+      customOperations,
     }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,

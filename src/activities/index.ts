@@ -24,6 +24,7 @@ import type { ReportRef } from '../shared/page-context';
 import { DEFAULT_TASK_EXECUTION, type TaskExecution } from '../spec/job-spec';
 import { OperationsConfig } from '../spec/worker-config';
 import type { OperationSettings } from './operations/operation';
+import { CustomOperations } from './operations/custom';
 
 export interface ActivityOptions {
   /** The Temporal server's priority levels (worker config). */
@@ -36,16 +37,20 @@ export interface ActivityOptions {
   operations?: OperationSettings;
   /** Status webhooks (worker config `webhooks`, secret resolved). Absent: no secret, webhook jobs are refused. */
   webhooks?: WebhookSettings;
+  /** Operations the worker's operator registered (Operation.CustomOperation). */
+  customOperations?: CustomOperations;
 }
 
 export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
   const gate = new PriorityGate(options.maxConcurrentTasks);
+  const custom = options.customOperations ?? new CustomOperations();
   return {
     validateJob: async (request: unknown) =>
       validateJob(connections, request, {
         priorityLevels: options.priorityLevels,
         taskExecution: options.taskExecution ?? DEFAULT_TASK_EXECUTION,
         webhooks: { hasSecret: !!options.webhooks?.secret, allowedUrlPrefixes: options.webhooks?.allowedUrlPrefixes },
+        customOperations: custom,
       }),
     buildRedriveManifest: (input: BuildRedriveManifestInput) => buildRedriveManifest(connections, input),
     buildInventoryManifest: (input: BuildInventoryManifestInput) => buildInventoryManifest(connections, input),
@@ -54,7 +59,7 @@ export function createActivities(connections: Connections, options: ActivityOpti
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
     runTask: (input: RunTaskInput) =>
-      runTask({ connections, gate, settings: options.operations ?? OperationsConfig.parse({}) }, input),
+      runTask({ connections, gate, settings: options.operations ?? OperationsConfig.parse({}), custom }, input),
     checkRestores: (input: CheckRestoresInput) => checkRestores(connections, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
     writeReportManifest: (input: { jobId: string; report: ReportRef }) => writeReportManifest(connections, input),

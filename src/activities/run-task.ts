@@ -7,6 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ResolvedOperation } from '../spec/operations';
 import { truncate, type TaskResult } from '../shared/types';
 import { classifyAwsError } from './aws-errors';
+import type { CustomOperations } from './operations/custom';
 import type { OperationSettings, TaskObject } from './operations/operation';
 import { operationErrorCodes, runOperation } from './operations/registry';
 import type { PriorityGate } from './priority-gate';
@@ -33,9 +34,10 @@ export interface TaskDeps {
   connections: Connections;
   gate: PriorityGate;
   settings: OperationSettings;
+  custom: CustomOperations;
 }
 
-export async function runTask({ connections, gate, settings }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
+export async function runTask({ connections, gate, settings, custom }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
   const ctx = Context.current();
   // Long operations (large copies) keep telling Temporal they are alive; a worker that dies stops the beat, and
   // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.
@@ -58,7 +60,8 @@ export async function runTask({ connections, gate, settings }: TaskDeps, input: 
             lambdaConnection: input.lambdaConnection,
           },
           input.object,
-          input.operation
+          input.operation,
+          custom
         ),
       signal
     );
@@ -69,7 +72,7 @@ export async function runTask({ connections, gate, settings }: TaskDeps, input: 
     }
     // Cancelled by the workflow: let Temporal see the cancellation, not a task result.
     if (ctx.cancellationSignal.aborted) throw err;
-    const c = classifyAwsError(err, operationErrorCodes(input.operation.name));
+    const c = classifyAwsError(err, operationErrorCodes(input.operation, custom));
     const attempt = ctx.info.attempt;
     if (c.retryable && attempt < input.maxAttempts) {
       throw ApplicationFailure.retryable(`${c.code}: ${c.message}`, c.code, { httpStatus: c.httpStatus });

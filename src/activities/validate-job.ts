@@ -4,6 +4,7 @@
  * Also checks that every connection the job names exists in this worker's config.
  */
 import { type TaskExecution, validateJobSpec, type SpecValidation } from '../spec/job-spec';
+import type { CustomOperations } from './operations/custom';
 import type { Connections } from './s3-clients';
 import { isWebhookUrlAllowed } from './status-webhook';
 
@@ -14,6 +15,8 @@ export interface WorkerJobDefaults {
   taskExecution: TaskExecution;
   /** Status webhooks on this worker: whether it has a secret to sign with, and which URLs it may call. */
   webhooks?: { hasSecret: boolean; allowedUrlPrefixes?: string[] };
+  /** The operations this worker's operator registered; a job naming another one is refused. */
+  customOperations?: CustomOperations;
 }
 
 export function validateJob(connections: Connections, request: unknown, defaults: WorkerJobDefaults): SpecValidation {
@@ -42,6 +45,13 @@ export function validateJob(connections: Connections, request: unknown, defaults
         }`,
       });
     }
+  }
+  if (job.operation.name === 'CustomOperation') {
+    problems.push(
+      ...(defaults.customOperations?.problems(job.operation.params) ?? [
+        { path: 'Operation.CustomOperation.Name', message: 'this worker has no custom operations registered' },
+      ])
+    );
   }
   const webhook = job.extensions.StatusWebhook;
   if (webhook) {

@@ -19,6 +19,7 @@ export const OPERATION_FLAGS = {
   lambda: 'LambdaInvoke',
   restore: 'S3InitiateRestoreObject',
   checksum: 'S3ComputeObjectChecksum',
+  delete: 'S3DeleteObject',
 } as const;
 export type OperationFlag = keyof typeof OPERATION_FLAGS;
 
@@ -37,6 +38,7 @@ export interface JobFlags {
   userArgument?: [string, string][];
   expirationDays?: number;
   tier?: string;
+  confirmDataDeletion?: boolean;
   /** commander's --report <url> / --no-report pair: a URL, false for --no-report, undefined for neither. */
   report?: string | false;
   reportScope?: string;
@@ -59,6 +61,7 @@ const PARAMETER_FLAGS: { key: keyof JobFlags; flag: string; operations: Operatio
   { key: 'userArgument', flag: '--user-argument', operations: ['lambda'] },
   { key: 'expirationDays', flag: '--expiration-days', operations: ['restore'] },
   { key: 'tier', flag: '--tier', operations: ['restore'] },
+  { key: 'confirmDataDeletion', flag: '--confirm-data-deletion', operations: ['delete'] },
 ];
 
 const S3_URL = /^s3:\/\/([^/]+)(?:\/(.*))?$/s;
@@ -92,6 +95,9 @@ function operationFromFlags(flags: JobFlags): Json {
       return { S3DeleteObjectTagging: {} };
     case 'checksum':
       return { S3ComputeObjectChecksum: {} };
+    case 'delete':
+      // Without the flag the schema refuses the job and says why; no default may say yes to deleting data.
+      return { S3DeleteObject: flags.confirmDataDeletion ? { ConfirmDataDeletion: true } : {} };
     case 'copy': {
       if (!flags.targetBucket) throw badInput('--operation copy needs --target-bucket <bucket>');
       return {
@@ -208,6 +214,7 @@ const FLAG_FOR_PATH: [string, string][] = [
   ['Operation.LambdaInvoke.UserArguments', '--user-argument'],
   ['Operation.S3InitiateRestoreObject.ExpirationInDays', '--expiration-days'],
   ['Operation.S3InitiateRestoreObject.GlacierJobTier', '--tier'],
+  ['Operation.S3DeleteObject.ConfirmDataDeletion', '--confirm-data-deletion'],
   ['Report', '--report s3://bucket/prefix or --no-report'],
   ['Report.Bucket', '--report'],
   ['Report.Prefix', '--report'],

@@ -52,6 +52,10 @@ function primitiveOf(schema: Schema | undefined): 'number' | 'boolean' | 'string
   if (!u) return 'string';
   if (u.type === 'number' || u.type === 'int' || u.type === 'bigint') return 'number';
   if (u.type === 'boolean') return 'boolean';
+  if (u.type === 'literal') {
+    const kinds = (u.def.values as unknown[]).map((v) => typeof v);
+    return kinds.includes('boolean') ? 'boolean' : kinds.includes('number') ? 'number' : 'string';
+  }
   if (u.type === 'union') {
     const kinds = (u.def.options as Schema[]).map(primitiveOf);
     // Timestamps are ISO text or epoch numbers: text wins, as XML timestamps are ISO.

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { bucketFromArn, objectFromArn } from './arn';
 import { JobManifestGenerator, resolveFilter, type ResolvedGenerator } from './manifest-generator';
 import { JobOperation, resolveOperation, S3Tag, type ResolvedOperation } from './operations';
-import { formatProblems, type SpecProblem } from '../shared/problems';
+import { formatProblems, zodProblems, type SpecProblem } from '../shared/problems';
 
 export { formatProblems, type SpecProblem };
 
@@ -382,17 +382,13 @@ export interface ResolvedJob {
   priorityLevels: number;
 }
 
-function pathOf(path: PropertyKey[]): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
-}
-
 export type SpecValidation = { ok: true; job: ResolvedJob } | { ok: false; problems: SpecProblem[] };
 
 /** Validates a CreateJob request (any JSON) and resolves it. Never throws for bad input. */
 export function validateJobSpec(input: unknown): SpecValidation {
   const parsed = CreateJobRequest.safeParse(input);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message })) };
+    return { ok: false, problems: zodProblems(parsed.error.issues) };
   }
   return { ok: true, job: resolveJob(parsed.data) };
 }

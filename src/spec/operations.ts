@@ -238,6 +238,35 @@ export const S3UpdateObjectEncryption = z
   })
   .strict();
 
+/**
+ * Beyond AWS: delete each object, or the version the row names. It destroys data (a named version is gone for good),
+ * so the job must say so in so many words: ConfirmationRequired only holds a job until someone confirms it.
+ */
+export const S3DeleteObject = z
+  .object({
+    ConfirmDataDeletion: z.literal(true, {
+      error: 'S3DeleteObject deletes every object in the manifest (for good where a row names a version): set ConfirmDataDeletion to true to run it',
+    }),
+    /** Delete versions under GOVERNANCE retention (needs s3:BypassGovernanceRetention on AWS). */
+    BypassGovernanceRetention: z.boolean().optional(),
+  })
+  .strict();
+
+/** Operation names a worker may register (src/custom-operations.ts): letters, digits, `.`, `_`, `-`. */
+export const CUSTOM_OPERATION_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Beyond AWS: an operation the worker's operator registered in TypeScript. The job names it and gives its
+ * parameters; the worker validates them with the operation's own schema when the job starts (validateJob), so a
+ * job naming an operation no worker has fails at once with the names it does have.
+ */
+export const CustomOperation = z
+  .object({
+    Name: z.string().regex(CUSTOM_OPERATION_NAME, 'expected a registered operation name (a letter, then letters, digits, ".", "_" or "-")'),
+    Parameters: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
 /** Batch Replication needs the store's own replication engine and configuration; see REPLICATE_UNSUPPORTED. */
 export const S3ReplicateObject = z.object({}).strict();
 
@@ -260,6 +289,8 @@ export const OPERATION_SCHEMAS = {
   LambdaInvoke,
   S3ComputeObjectChecksum,
   S3UpdateObjectEncryption,
+  S3DeleteObject,
+  CustomOperation,
 } as const;
 
 export type OperationName = keyof typeof OPERATION_SCHEMAS;

@@ -172,6 +172,8 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
 }
 
 function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKey: number): Promise<TaskResult> {
+  // Temporal Web lists tasks by summary: a custom operation is known by its own name.
+  const operationLabel = job.operation.name === 'CustomOperation' ? job.operation.params.Name : job.operation.name;
   const common: LocalActivityOptions = {
     startToCloseTimeout: job.taskTimeout,
     retry: {
@@ -180,7 +182,7 @@ function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKe
       maximumInterval: '1 minute',
       maximumAttempts: job.maxAttemptsPerTask,
     },
-    summary: truncate(`${job.operation.name} s3://${row.bucket}/${row.key ?? row.rawKey}`, 190),
+    summary: truncate(`${operationLabel} s3://${row.bucket}/${row.key ?? row.rawKey}`, 190),
   };
   const { runTask } =
     job.taskExecution === 'LocalActivity'

@@ -17,6 +17,7 @@ import type { CreateJobInput } from '../../src/spec/job-spec';
 import type { WorkerConfig } from '../../src/spec/worker-config';
 import { workerConfigForStack } from '../../scripts/stack/worker-config';
 import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
+import type { CustomOperationDefinition } from '../../src/activities/operations/custom';
 import { getStack, s3Client, uniqueName } from './stack';
 import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 
@@ -43,7 +44,12 @@ export function stackWorkerConfig(taskQueue: string): WorkerConfig {
  * worker; `startWorker(…, worker)` still changes `worker.*` per start.
  */
 export async function startEngine(
-  options: { startWorker?: boolean; workerConfig?: Partial<Omit<WorkerConfig, 'temporal'>> } = {}
+  options: {
+    startWorker?: boolean;
+    workerConfig?: Partial<Omit<WorkerConfig, 'temporal'>>;
+    /** Operations the worker registers for Operation.CustomOperation. */
+    customOperations?: readonly CustomOperationDefinition[];
+  } = {}
 ): Promise<Engine> {
   const taskQueue = uniqueName('test');
   const config: WorkerConfig = { ...stackWorkerConfig(taskQueue), ...options.workerConfig };
@@ -62,7 +68,7 @@ export async function startEngine(
     async startWorker(overrides, worker) {
       const built = await createWorker(
         { ...config, worker: { ...config.worker, ...worker } },
-        { workflowBundlePath: bundle, overrides }
+        { workflowBundlePath: bundle, overrides, customOperations: options.customOperations }
       );
       engine.worker = built;
       running = built.worker.run().catch((err) => console.error('worker failed', err));

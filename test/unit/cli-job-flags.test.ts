@@ -125,3 +125,20 @@ test('s3 URLs and key=value pairs', () => {
   expect(collectKeyValue('a=b=c', [['x', 'y']])).toEqual([['x', 'y'], ['a', 'b=c']]);
   expect(() => collectKeyValue('=v', undefined)).toThrow(/key=value/);
 });
+
+test('--operation delete needs --confirm-data-deletion, and the schema says which flag is missing', () => {
+  const unconfirmed = buildCreateJob({ ...base, operation: 'delete' });
+  expect(unconfirmed.Operation).toEqual({ S3DeleteObject: {} });
+  const v = validateJobSpec(unconfirmed);
+  expect(v.ok).toBe(false);
+  if (v.ok) return;
+  expect(describeProblems(v.problems)).toMatch(
+    /Operation\.S3DeleteObject\.ConfirmDataDeletion: S3DeleteObject deletes every object.*\(flag: --confirm-data-deletion\)/
+  );
+  const confirmed = buildCreateJob({ ...base, operation: 'delete', confirmDataDeletion: true });
+  expect(confirmed.Operation).toEqual({ S3DeleteObject: { ConfirmDataDeletion: true } });
+  expect(validateJobSpec(confirmed).ok).toBe(true);
+  expect(() => buildCreateJob({ ...base, operation: 'tagging', confirmDataDeletion: true })).toThrow(
+    /--confirm-data-deletion applies to --operation delete, not tagging/
+  );
+});

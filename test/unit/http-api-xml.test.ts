@@ -72,6 +72,18 @@ test('an empty operation element is an empty structure', () => {
   expect(op).toEqual({ S3DeleteObjectTagging: {} });
 });
 
+test('our own operations: a literal true is a boolean; a custom operation\'s parameters are a map', () => {
+  const del = parseXmlBody('<Op><S3DeleteObject><ConfirmDataDeletion>true</ConfirmDataDeletion></S3DeleteObject></Op>', 'Op', JobOperation);
+  expect(del).toEqual({ S3DeleteObject: { ConfirmDataDeletion: true } });
+  expect(JobOperation.safeParse(del).success).toBe(true);
+  const custom = parseXmlBody(
+    '<Op><CustomOperation><Name>SetContentType</Name><Parameters><entry><key>Mode</key><value>fast</value></entry></Parameters></CustomOperation></Op>',
+    'Op',
+    JobOperation
+  );
+  expect(custom).toEqual({ CustomOperation: { Name: 'SetContentType', Parameters: { Mode: 'fast' } } });
+});
+
 test('wrong values stay text, so validation names the field', () => {
   const body = createJobXml.replace('<Priority>5</Priority>', '<Priority>high</Priority>').replace('<Enabled>true</Enabled>', '<Enabled>yes</Enabled>');
   const validation = validateJobSpec(parseXmlBody(body, 'CreateJobRequest', CreateJobRequest));

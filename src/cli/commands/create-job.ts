@@ -63,6 +63,7 @@ export function createJobCommand(ctx: CliContext): Command {
     .option('--user-argument <key=value>', 'lambda: a UserArguments entry (repeatable; uses invocation schema 2.0)', keyValue)
     .option('--expiration-days <n>', 'restore: days the restored copy stays readable', parseNonNegativeInt)
     .addOption(new Option('--tier <tier>', 'restore: retrieval tier').choices(['BULK', 'STANDARD']))
+    .option('--confirm-data-deletion', 'delete: confirm that the job deletes every object in the manifest')
     .option('--report <s3-url>', 'write the completion report under s3://bucket/prefix')
     .option('--no-report', 'no completion report')
     .addOption(new Option('--report-scope <scope>', 'which tasks the report lists').choices(['AllTasks', 'FailedTasksOnly']))
