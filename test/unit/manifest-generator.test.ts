@@ -1,5 +1,6 @@
 import { decodeManifestKey, splitCsvLine } from '../../src/activities/manifest/csv-row';
 import {
+  nextMaxKeys,
   eligibleForReplication,
   generatedLine,
   inventoryKey,
@@ -121,5 +122,19 @@ describe('generated data files', () => {
   test('data files are numbered under the job folder', () => {
     expect(generatedDataFileKey({ connection: 'c', bucket: 'b', prefix: 'p', kept: true }, 'J', 7)).toBe('p/job-J/data/000007.csv.gz');
     expect(generatedDataFileKey({ connection: 'c', bucket: 'b', kept: false }, 'J', 0)).toBe('job-J/data/000000.csv.gz');
+  });
+});
+
+describe('list call size', () => {
+  test('asks for about the rows still needed, scaled by how many listed objects matched so far', () => {
+    // First call, nothing known: the page's worth (a prefix-only listing then lists each object once).
+    expect(nextMaxKeys(250, 0, 0)).toBe(250);
+    // Everything matched so far: still about what is needed.
+    expect(nextMaxKeys(50, 200, 200)).toBe(50);
+    // 1 in 100 matched: list more, up to S3's 1,000.
+    expect(nextMaxKeys(248, 250, 2)).toBe(1000);
+    expect(nextMaxKeys(10, 100, 50)).toBe(20);
+    expect(nextMaxKeys(250, 0, 0, 100)).toBe(100);
+    expect(nextMaxKeys(0, 10, 10)).toBe(1);
   });
 });

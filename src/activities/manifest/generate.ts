@@ -216,14 +216,37 @@ async function listPage(s3: S3Client, generator: ResolvedGenerator, cursor: List
   return { objects, next: out.IsTruncated ? { continuationToken: out.NextContinuationToken } : undefined };
 }
 
+/** The object's HEAD; undefined for an SSE-C object (its headers need its key); 'gone' if deleted since listed. */
 async function headFor(s3: S3Client, bucket: string, object: ListedObject, signal: AbortSignal) {
   try {
     return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: object.key, VersionId: object.versionId }), { abortSignal: signal });
   } catch (err) {
+    const { httpStatus } = classifyAwsError(err);
     // S3 answers a HEAD of an SSE-C object without its key with 400 Bad Request.
-    if (classifyAwsError(err).httpStatus === 400) return undefined;
+    if (httpStatus === 400) return undefined;
+    if (httpStatus === 404) return 'gone' as const;
     throw err;
   }
+}
+
+/** The object's tags, or 'gone' if it was deleted since it was listed. */
+async function tagsFor(s3: S3Client, bucket: string, object: ListedObject, signal: AbortSignal) {
+  try {
+    const out = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: object.key, VersionId: object.versionId }), { abortSignal: signal });
+    return out.TagSet ?? [];
+  } catch (err) {
+    if (classifyAwsError(err).httpStatus === 404) return 'gone' as const;
+    throw err;
+  }
+}
+
+/**
+ * MaxKeys for the next list call: about what the rows still needed take, at the share of listed objects that matched
+ * so far, so a listing filtered only by prefix does not list a thousand objects to keep a page's worth and list the
+ * rest again in the next chunk.
+ */
+export function nextMaxKeys(rowsNeeded: number, listed: number, matched: number, cap = 1000): number {
+  return Math.max(1, Math.min(cap, Math.ceil((rowsNeeded * (listed + 1)) / (matched + 1))));
 }
 
 /** Gzips lines into an ObjectWriter, with the MD5 of the gzipped bytes (manifest.json's MD5checksum). */
@@ -279,22 +302,28 @@ export async function listManifestChunk(connections: Connections, input: ListMan
       ? await readReplicationScopes(source, generator.sourceBucket, ctx.cancellationSignal)
       : undefined;
     do {
-      const page = await listPage(source, generator, cursor, input.listPageSize ?? 1000, ctx.cancellationSignal);
+      const maxKeys = nextMaxKeys(input.maxRows - matched.length, listed, matched.length, input.listPageSize ?? 1000);
+      const page = await listPage(source, generator, cursor, maxKeys, ctx.cancellationSignal);
       calls++;
       cursor = page.next;
       for (const [i, object] of page.objects.entries()) {
         listed++;
         if (!matchesListing(object, generator.filter)) continue;
-        if (needsHead(generator.filter) && !matchesHead(await headFor(source, generator.sourceBucket, object, ctx.cancellationSignal), generator.filter)) continue;
+        // An object deleted between the list call and these is left out, as a later listing would leave it out.
+        if (needsHead(generator.filter)) {
+          const head = await headFor(source, generator.sourceBucket, object, ctx.cancellationSignal);
+          ctx.heartbeat({ listed, matched: matched.length });
+          if (head === 'gone' || !matchesHead(head, generator.filter)) continue;
+        }
         if (scopes) {
-          const tags = async () =>
-            (
-              await source.send(
-                new GetObjectTaggingCommand({ Bucket: generator.sourceBucket, Key: object.key, VersionId: object.versionId }),
-                { abortSignal: ctx.cancellationSignal }
-              )
-            ).TagSet ?? [];
-          if (!(await eligibleForReplication(object.key, scopes, tags))) continue;
+          let gone = false;
+          const tags = async () => {
+            const found = await tagsFor(source, generator.sourceBucket, object, ctx.cancellationSignal);
+            ctx.heartbeat({ listed, matched: matched.length });
+            gone = found === 'gone';
+            return found === 'gone' ? [] : found;
+          };
+          if (!(await eligibleForReplication(object.key, scopes, tags)) || gone) continue;
         }
         matched.push(object);
         if (matched.length >= input.maxRows && i < page.objects.length - 1) {
@@ -334,23 +363,35 @@ export interface FinishGeneratedManifestInput {
 }
 
 /** Writes manifest.json over the data files (their size and MD5 from a HEAD each), then manifest.checksum. */
+/** HEADs in flight while finishing a generated manifest. */
+const FINISH_CONCURRENCY = 8;
+
 export async function finishGeneratedManifest(connections: Connections, input: FinishGeneratedManifestInput): Promise<{ bucket: string; key: string; etag: string }> {
   const { generator } = input;
   const { output } = generator;
   const s3 = connections.s3(output.connection);
   const folder = generatedManifestFolder(output, input.jobId);
-  const files: { key: string; size: number; MD5checksum: string }[] = [];
-  for (let index = 0; index < input.files; index++) {
-    const key = generatedDataFileKey(output, input.jobId, index);
-    try {
-      const head = await s3.send(new HeadObjectCommand({ Bucket: output.bucket, Key: key }));
-      const md5 = head.Metadata?.md5;
-      if (!md5) throw ApplicationFailure.nonRetryable(`the data file s3://${output.bucket}/${key} has no md5 metadata`, GeneratorFailure.WriteFailed);
-      files.push({ key, size: head.ContentLength ?? 0, MD5checksum: md5 });
-    } catch (err) {
-      throw s3ActivityFailure(err, `reading back the data file s3://${output.bucket}/${key}`, GeneratorFailure.WriteFailed);
+  // A few HEADs at a time, each one a heartbeat: a listing of millions of rows has thousands of data files, more
+  // than one heartbeat timeout's worth of one-by-one calls.
+  const files: { key: string; size: number; MD5checksum: string }[] = new Array(input.files);
+  const ctx = Context.current();
+  let next = 0;
+  const readBack = async () => {
+    while (next < input.files) {
+      const index = next++;
+      const key = generatedDataFileKey(output, input.jobId, index);
+      try {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: output.bucket, Key: key }), { abortSignal: ctx.cancellationSignal });
+        const md5 = head.Metadata?.md5;
+        if (!md5) throw ApplicationFailure.nonRetryable(`the data file s3://${output.bucket}/${key} has no md5 metadata`, GeneratorFailure.WriteFailed);
+        files[index] = { key, size: head.ContentLength ?? 0, MD5checksum: md5 };
+      } catch (err) {
+        throw s3ActivityFailure(err, `reading back the data file s3://${output.bucket}/${key}`, GeneratorFailure.WriteFailed);
+      }
+      ctx.heartbeat({ filesRead: index + 1 });
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(FINISH_CONCURRENCY, input.files) }, readBack));
   const manifest = {
     sourceBucket: generator.sourceBucket,
     destinationBucket: `arn:aws:s3:::${output.bucket}`,
