@@ -29,6 +29,8 @@ export interface JobFlags {
   manifestFields?: string[];
   manifestEtag?: string;
   manifestVersionId?: string;
+  /** The CSV manifest's first line is a header (Extensions.ManifestHeaderRow). */
+  manifestHeaderRow?: boolean;
   operation?: OperationFlag;
   tag?: [string, string][];
   targetBucket?: string;
@@ -193,7 +195,9 @@ export function buildCreateJob(flags: JobFlags, file?: unknown): Json {
   if (flags.clientToken !== undefined) job.ClientRequestToken = flags.clientToken;
   if (flags.accountId !== undefined) job.AccountId = flags.accountId;
   if (flags.roleArn !== undefined) job.RoleArn = flags.roleArn;
-  if (flags.connection !== undefined) job.Extensions = { ...(isObject(job.Extensions) ? job.Extensions : {}), Connection: flags.connection };
+  const extensions = (set: Json) => (job.Extensions = { ...(isObject(job.Extensions) ? job.Extensions : {}), ...set });
+  if (flags.connection !== undefined) extensions({ Connection: flags.connection });
+  if (flags.manifestHeaderRow) extensions({ ManifestHeaderRow: true });
   return job;
 }
 
@@ -225,6 +229,7 @@ const FLAG_FOR_PATH: [string, string][] = [
   ['AccountId', '--account-id'],
   ['RoleArn', '--role-arn'],
   ['Extensions.Connection', '--connection'],
+  ['Extensions.ManifestHeaderRow', '--manifest-header-row'],
 ];
 
 export function flagForPath(path: string): string | undefined {

@@ -142,3 +142,12 @@ test('--operation delete needs --confirm-data-deletion, and the schema says whic
     /--confirm-data-deletion applies to --operation delete, not tagging/
   );
 });
+
+test('--manifest-header-row sets Extensions.ManifestHeaderRow beside the file\'s other extensions', () => {
+  const job = buildCreateJob({ ...base, operation: 'tagging', tag: [['k', 'v']], manifestHeaderRow: true, connection: 'minio' }, {
+    Extensions: { PageSize: 50 },
+  });
+  expect(job.Extensions).toEqual({ PageSize: 50, Connection: 'minio', ManifestHeaderRow: true });
+  expect(validateJobSpec(job).ok).toBe(true);
+  expect(flagForPath('Extensions.ManifestHeaderRow')).toBe('--manifest-header-row');
+});

@@ -54,6 +54,7 @@ export function createJobCommand(ctx: CliContext): Command {
     .option('--manifest-fields <fields>', 'manifest columns, e.g. Bucket,Key,VersionId (default Bucket,Key)', zodParser(ManifestFieldsFlag, 'a comma list of Bucket, Key, VersionId, Ignore'))
     .option('--manifest-etag <etag>', "the manifest's ETag (checked before the job runs)")
     .option('--manifest-version-id <id>', "the manifest object's version")
+    .option('--manifest-header-row', "the CSV manifest's first line is a header: skip it (Extensions.ManifestHeaderRow)")
     .addOption(new Option('--operation <name>', 'the operation').choices(Object.keys(OPERATION_FLAGS)))
     .option('--tag <key=value>', 'tagging: a tag to set (repeat for more); copy: a tag for the new objects', keyValue)
     .option('--target-bucket <bucket>', 'copy: destination bucket')
