@@ -1,0 +1,245 @@
+/**
+ * The chaos run (issue #8): one tagging job over `tasks` manifest rows while a driver, bounded in count and time,
+ * SIGKILLs and restarts its two worker processes (one task queue), restarts the Temporal dev server once, and the
+ * workers' S3 traffic goes through a fault path. At the end it checks what we promise: status Complete, succeeded +
+ * failed = rows, every row once in the report, and each object's tags agree with its report row.
+ *
+ * Runs its own dev server (own data dir and ports, so the restart disturbs nobody) beside the shared stack's MinIO.
+ * Used by `npm run chaos` (test/chaos/main.ts) and, smaller, by test/integration/chaos.test.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import { startTemporalDevServer, stopPid, type StackState, type TemporalDevServer } from '../../scripts/stack/index';
+import { stackS3Client, workerConfigForStack } from '../../scripts/stack/worker-config';
+import { JobClient } from '../../src/client';
+import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import type { JobDescriptor } from '../../src/shared/types';
+import type { WorkerConfig } from '../../src/spec/worker-config';
+import { createBucket, csvJob, putText, readReport, seedObjects, uniqueBucket } from '../helpers/engine';
+import { freePortBlock } from '../helpers/ports';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+
+/** Where the workers' S3 traffic goes, and what it did to it. */
+export interface S3FaultPath {
+  /** The endpoint the workers use instead of MinIO's. */
+  endpoint: string;
+  /** Faults injected so far, by kind (e.g. { SlowDown: 12, reset: 3 }). */
+  injected(): Record<string, number>;
+  /** Requests seen whose method and path say they are a task's tagging call, counted per object key. */
+  taggingRequests(): Map<string, number>;
+  close(): Promise<void>;
+}
+
+export interface ChaosOptions {
+  stack: StackState;
+  /** Manifest rows; `missing` of them name keys that do not exist (they must fail with NoSuchKey). */
+  tasks: number;
+  missing: number;
+  /** Worker SIGKILLs at most (each followed by a restart of that worker). */
+  kills: number;
+  /** Restart the Temporal dev server once, when about a third of the tasks are done. */
+  restartTemporal: boolean;
+  /** Seconds between chaos steps are drawn from this range. */
+  stepSeconds: [number, number];
+  /** The whole run, job included, must end within this. */
+  timeLimitMs: number;
+  /** Builds the fault path in front of MinIO; absent, workers talk to MinIO directly. */
+  faults?: (minioEndpoint: string, seed: number) => Promise<S3FaultPath>;
+  seed: number;
+  log: (line: string) => void;
+}
+
+export interface ChaosFigures {
+  status: string;
+  rows: number;
+  succeeded: number;
+  failed: number;
+  workerKills: number;
+  workerStarts: number;
+  temporalRestarts: number;
+  injectedFaults: Record<string, number>;
+  /** Tagging requests beyond one per row that reached the fault path: retries and work redone after kills. */
+  repeatedRequests: number;
+  reportRows: number;
+  duplicateReportRows: number;
+  /** Rows missing from the report, or in it but not in the manifest. */
+  unreportedRows: number;
+  /** Objects whose tags disagree with their report row. */
+  stateMismatches: number;
+  seconds: number;
+}
+
+const NAMESPACE = 's3-batch-chaos';
+const TASK_QUEUE = 'chaos';
+
+/** Small deterministic PRNG (mulberry32), so a run's schedule can be replayed by its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
+  const random = prng(o.seed);
+  const started = Date.now();
+  const deadline = started + o.timeLimitMs;
+  const s3 = stackS3Client(o.stack.s3);
+  const dataDir = mkdtempSync(join(tmpdir(), 's3batch-chaos-'));
+  const workers: (WorkerProcess | undefined)[] = [undefined, undefined];
+  let server: TemporalDevServer | undefined;
+  let connection: Connection | undefined;
+  let faults: S3FaultPath | undefined;
+  const figures = { workerKills: 0, workerStarts: 0, temporalRestarts: 0 };
+  try {
+    // The data: `tasks - missing` objects, then rows for all of them plus keys that were never written.
+    const bucket = uniqueBucket('chaos');
+    const present = Array.from({ length: o.tasks - o.missing }, (_, i) => `obj/${i}`);
+    const absent = Array.from({ length: o.missing }, (_, i) => `never-written/${i}`);
+    await createBucket(s3, bucket);
+    await seedObjects(s3, bucket, present);
+    const rows = [...present, ...absent];
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+    }
+    const etag = await putText(s3, bucket, 'manifest.csv', rows.map((k) => `${bucket},${k}\n`).join(''));
+    o.log(`seeded ${present.length} objects in ${bucket}; manifest of ${rows.length} rows (${absent.length} missing keys)`);
+
+    const [port = 0, uiPort = 0] = await freePortBlock(2);
+    const startServer = () =>
+      startTemporalDevServer({ dataDir, port, uiPort, namespace: NAMESPACE, searchAttributes: [...JOB_SEARCH_ATTRIBUTES], headless: true });
+    server = await startServer();
+    faults = o.faults ? await o.faults(o.stack.s3.endpoint, o.seed) : undefined;
+
+    const base = workerConfigForStack(o.stack, TASK_QUEUE);
+    const s3Default = { ...base.s3.default!, endpoint: faults?.endpoint ?? base.s3.default!.endpoint };
+    const config: WorkerConfig = {
+      ...base,
+      temporal: { ...base.temporal, address: server.address, namespace: NAMESPACE, taskQueue: TASK_QUEUE },
+      s3: { ...base.s3, default: s3Default },
+    };
+    const startWorker = async (i: number) => {
+      const w = await spawnWorker(config);
+      await w.ready;
+      workers[i] = w;
+      figures.workerStarts++;
+    };
+    await Promise.all([startWorker(0), startWorker(1)]);
+
+    connection = await Connection.connect({ address: server.address });
+    const jobs = new JobClient(new Client({ connection, namespace: NAMESPACE }), { taskQueue: TASK_QUEUE });
+    const tag = `run-${o.seed}`;
+    const { jobId } = await jobs.createJob(
+      csvJob({ bucket, key: 'manifest.csv', etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'chaos', Value: tag }] } }, bucket, {
+        // Small history budgets, so pages and the job continue as new while workers die under them.
+        Extensions: { PageSize: 200, PagesPerRun: 10, TasksPerPageRun: 100, MaxAttemptsPerTask: 10 },
+      })
+    );
+    o.log(`job ${jobId} started on a dev server at ${server.address}, two workers`);
+
+    // The driver: bounded by the kill budget, one restart and the clock; stops early when the job ends.
+    const progress = async (): Promise<JobDescriptor | undefined> => jobs.describeJob(jobId).catch(() => undefined);
+    let kills = 0;
+    let restarted = !o.restartTemporal;
+    while (Date.now() < deadline && (kills < o.kills || !restarted)) {
+      const [min, max] = o.stepSeconds;
+      await sleep((min + random() * (max - min)) * 1000);
+      const job = await progress();
+      if (job && ['Complete', 'Failed', 'Cancelled'].includes(job.Status)) break;
+      const done = job ? job.ProgressSummary.NumberOfTasksSucceeded + job.ProgressSummary.NumberOfTasksFailed : 0;
+      if (!restarted && done >= o.tasks / 3) {
+        o.log(`restarting the Temporal dev server at ${done} tasks done`);
+        await stopPid(server.pid);
+        await sleep(1000);
+        server = await startServer();
+        restarted = true;
+        figures.temporalRestarts++;
+      } else if (kills < o.kills) {
+        const i = kills % 2;
+        o.log(`SIGKILL worker ${i} (pid ${workers[i]?.child.pid}) at ${done} tasks done`);
+        await workers[i]?.kill('SIGKILL');
+        kills++;
+        figures.workerKills++;
+        await sleep(500);
+        await startWorker(i);
+      }
+    }
+
+    const final = await jobs.waitForCompletion(jobId, { timeoutMs: Math.max(60_000, deadline - Date.now()), pollMs: 2000 });
+    o.log(`job ended ${final.Status}: ${JSON.stringify(final.ProgressSummary)}`);
+    const { succeeded, failed, report, duplicates, unreported, mismatches } = await checkOutcome(s3, bucket, rows, tag, final);
+    const requests = faults?.taggingRequests();
+    const repeated = requests ? [...requests.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0) : 0;
+    return {
+      status: final.Status,
+      rows: rows.length,
+      succeeded,
+      failed,
+      ...figures,
+      injectedFaults: faults?.injected() ?? {},
+      repeatedRequests: repeated,
+      reportRows: report,
+      duplicateReportRows: duplicates,
+      unreportedRows: unreported,
+      stateMismatches: mismatches,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w?.kill('SIGTERM')));
+    await connection?.close();
+    if (server) await stopPid(server.pid);
+    await faults?.close();
+    s3.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Reads the report and every object's tags back, and compares them with the manifest and each other. */
+async function checkOutcome(s3: S3Client, bucket: string, rows: string[], tag: string, job: JobDescriptor) {
+  const { rows: report } = job.S3Batch.ReportManifestKey
+    ? await readReport(s3, bucket, job.S3Batch.ReportManifestKey)
+    : { rows: [] };
+  const seen = new Map<string, (typeof report)[number]>();
+  let duplicates = 0;
+  for (const row of report) {
+    if (seen.has(row.key)) duplicates++;
+    else seen.set(row.key, row);
+  }
+  const manifest = new Set(rows);
+  const unreported = rows.filter((k) => !seen.has(k)).length + [...seen.keys()].filter((k) => !manifest.has(k)).length;
+  let mismatches = 0;
+  let next = 0;
+  const check = async () => {
+    while (next < rows.length) {
+      const key = rows[next++]!;
+      const row = seen.get(key);
+      const tags = await s3
+        .send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))
+        .then((out) => out.TagSet ?? [])
+        .catch((err: { name?: string }) => (err.name === 'NoSuchKey' ? undefined : Promise.reject(err)));
+      const tagged = tags?.some((t) => t.Key === 'chaos' && t.Value === tag) ?? false;
+      // Succeeded ⇔ tagged; a failed row must be a key that does not exist (the only failure this run plants).
+      const agrees = row?.status === 'succeeded' ? tagged : row?.status === 'failed' && tags === undefined && row.errorCode === 'NoSuchKey';
+      if (!agrees) mismatches++;
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, check));
+  return {
+    succeeded: job.ProgressSummary.NumberOfTasksSucceeded,
+    failed: job.ProgressSummary.NumberOfTasksFailed,
+    report: report.length,
+    duplicates,
+    unreported,
+    mismatches,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The short chaos run in `npm test` (`npm run chaos` is the long one): 2,000 tasks while both workers are SIGKILLed
+ * and restarted, the Temporal dev server is restarted once, and the workers' S3 traffic meets injected faults. Every
+ * promise of test/chaos/figures.ts must hold: Complete, exact counts, every row once in the report, objects' state
+ * as reported.
+ */
+import { brokenPromises, formatFigures } from '../chaos/figures';
+import { faultPathForChaos } from '../chaos/faults';
+import { runChaos } from '../chaos/run-chaos';
+import { getStack } from '../helpers/stack';
+
+const TASKS = Number(process.env.S3BATCH_CHAOS_TASKS ?? 2000);
+const MISSING = 10;
+
+test(`chaos: ${TASKS} tasks through worker kills, a Temporal restart and S3 faults`, async () => {
+  const figures = await runChaos({
+    stack: getStack(),
+    tasks: TASKS,
+    missing: MISSING,
+    kills: 2,
+    restartTemporal: true,
+    stepSeconds: [3, 6],
+    timeLimitMs: 12 * 60_000,
+    faults: process.env.S3BATCH_CHAOS_NO_FAULTS ? undefined : faultPathForChaos,
+    seed: 20261122,
+    log: (line) => console.log(line),
+  });
+  console.log(formatFigures(figures));
+  expect(brokenPromises(figures, MISSING)).toEqual([]);
+  // The chaos happened: a run that killed nothing or injected nothing proves nothing.
+  expect(figures.workerKills).toBe(2);
+  expect(figures.temporalRestarts).toBe(1);
+  if (!process.env.S3BATCH_CHAOS_NO_FAULTS) expect(Object.values(figures.injectedFaults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+}, 15 * 60_000);
