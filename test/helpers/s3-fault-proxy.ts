@@ -31,6 +31,8 @@ export interface FaultProxyOptions {
   seed: number;
   /** Which requests may be failed (all by default): e.g. only the tasks' calls, not the manifest read. */
   eligible?: (req: IncomingMessage) => boolean;
+  /** A scripted S3 error for a request, answered instead of forwarding it (for answers the server never gives). */
+  answer?: (req: IncomingMessage) => { status: number; code: string; message: string } | undefined;
 }
 
 export interface FaultProxy {
@@ -104,6 +106,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const fault = pick(req);
     const delay = rates.maxDelayMs ? random() * rates.maxDelayMs : 0;
     const act = () => {
+      const scripted = options.answer?.(req);
+      if (scripted) {
+        req.resume();
+        res.writeHead(scripted.status, { 'Content-Type': 'application/xml' });
+        res.end(errorXml(scripted.code, scripted.message, req.url ?? '/'));
+        return;
+      }
       if (fault) injected[fault]++;
       switch (fault) {
         case 'SlowDown':
