@@ -37,7 +37,7 @@ export interface LimitResult {
 async function main(): Promise<void> {
   const input = LimitInput.parse(JSON.parse(process.env.BENCH_LIMIT_INPUT ?? 'null'));
   const connections = new Connections(parseWorkerConfig(input.workerConfig));
-  const s3 = connections.s3(input.connection);
+  const s3 = connections.taskS3(input.connection);
   const operation = resolveOperation(input.operation);
   let succeeded = 0;
   let failed = 0;

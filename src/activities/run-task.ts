@@ -43,7 +43,7 @@ export async function runTask({ connections, gate, settings, custom }: TaskDeps,
   // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.
   const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
   try {
-    const s3 = connections.s3(input.connection);
+    const s3 = connections.taskS3(input.connection);
     const signal = ctx.cancellationSignal;
     const outcome = await gate.run(
       input.priorityKey ?? Number.MAX_SAFE_INTEGER,

@@ -31,14 +31,35 @@ export class UnknownConnectionError extends Error {
   }
 }
 
+/** Attempts per call for the many-call activities' client (the SDK's standard retry mode, with backoff). */
+const BULK_ATTEMPTS = 6;
+
 export class Connections {
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly lambdaClients = new Map<string, LambdaClient>();
 
   constructor(private readonly config: Pick<WorkerConfig, 's3' | 'lambda'>) {}
 
+  /**
+   * The client for activities that make many calls (reading a manifest, writing a report, listing a bucket): each
+   * call is retried in the SDK (standard mode, with backoff), since one call failing among hundreds must not restart
+   * the whole activity, which under a few percent of errors would never finish.
+   */
   s3(name: string): S3Client {
-    let client = this.s3Clients.get(name);
+    return this.s3Client(name, 'bulk');
+  }
+
+  /**
+   * The client for a task's own calls: one attempt each. Retries belong to Temporal (visible, durable, with
+   * backoff, counted against the task's MaxAttemptsPerTask, and reported when they run out).
+   */
+  taskS3(name: string): S3Client {
+    return this.s3Client(name, 'task');
+  }
+
+  private s3Client(name: string, use: 'bulk' | 'task'): S3Client {
+    const id = `${use}:${name}`;
+    let client = this.s3Clients.get(id);
     if (!client) {
       const conn = this.config.s3[name];
       if (!conn) throw new UnknownConnectionError('S3', name, Object.keys(this.config.s3));
@@ -47,10 +68,15 @@ export class Connections {
         region: conn.region,
         forcePathStyle: conn.forcePathStyle,
         credentials: resolveCredentials(conn.credentials, name),
-        // Retries belong to Temporal (visible, durable, with backoff): the SDK tries once.
-        maxAttempts: 1,
+        maxAttempts: use === 'task' ? 1 : BULK_ATTEMPTS,
+        requestHandler: {
+          requestTimeout: conn.requestTimeoutSeconds * 1000,
+          connectionTimeout: conn.connectTimeoutSeconds * 1000,
+          // Without it the SDK only logs a warning and keeps waiting.
+          throwOnRequestTimeout: true,
+        },
       });
-      this.s3Clients.set(name, client);
+      this.s3Clients.set(id, client);
     }
     return client;
   }

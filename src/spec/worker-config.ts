@@ -43,6 +43,14 @@ export const S3Connection = z
     forcePathStyle: z.boolean().default(false),
     /** Absent: the AWS SDK's default credential chain (env, profile, instance role). */
     credentials: Credentials.optional(),
+    /**
+     * A request that sends or receives nothing for this long is abandoned and its task retried: a store that hangs
+     * must not hold a task until the task's own timeout. Long server-side copies keep the connection busy (S3 sends
+     * whitespace while it works), so this is about silence, not total time.
+     */
+    requestTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+    /** How long to wait for a TCP connection. */
+    connectTimeoutSeconds: z.number().int().min(1).max(300).default(10),
   })
   .strict();
 

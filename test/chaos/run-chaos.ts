@@ -122,7 +122,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     faults = o.faults ? await o.faults(o.stack.s3.endpoint, o.seed) : undefined;
 
     const base = workerConfigForStack(o.stack, TASK_QUEUE);
-    const s3Default = { ...base.s3.default!, endpoint: faults?.endpoint ?? base.s3.default!.endpoint };
+    // Through the fault path, and quick to give up on a request that hangs there.
+    const s3Default = { ...base.s3.default!, endpoint: faults?.endpoint ?? base.s3.default!.endpoint, requestTimeoutSeconds: 5 };
     const config: WorkerConfig = {
       ...base,
       temporal: { ...base.temporal, address: server.address, namespace: NAMESPACE, taskQueue: TASK_QUEUE },
@@ -176,7 +177,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     }
 
     const final = await jobs.waitForCompletion(jobId, { timeoutMs: Math.max(60_000, deadline - Date.now()), pollMs: 2000 });
-    o.log(`job ended ${final.Status}: ${JSON.stringify(final.ProgressSummary)}`);
+    o.log(`job ended ${final.Status}: ${JSON.stringify(final.ProgressSummary)}${final.FailureReasons.length ? ` ${JSON.stringify(final.FailureReasons)}` : ''}`);
     const { succeeded, failed, report, duplicates, unreported, mismatches } = await checkOutcome(s3, bucket, rows, tag, final);
     const requests = faults?.taggingRequests();
     const repeated = requests ? [...requests.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0) : 0;

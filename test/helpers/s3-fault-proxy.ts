@@ -2,14 +2,14 @@
  * An HTTP proxy on loopback in front of an S3 endpoint (MinIO) that fails a share of requests the ways S3 and
  * networks do: 503 SlowDown and 500 InternalError answers (S3's XML error bodies), connections reset before the
  * request reaches S3, responses lost after S3 acted (the request was forwarded and answered, the client never hears),
- * and added latency. Requests are forwarded byte for byte, Host header included, so SigV4 signatures still verify.
+ * requests that hang (never answered, until the client's timeout), and added latency. Requests are forwarded byte for byte, Host header included, so SigV4 signatures still verify.
  *
  * Which request gets which fault is drawn from a seeded PRNG, so a run can be replayed.
  */
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = 'SlowDown' | 'InternalError' | 'reset' | 'lostResponse';
+export type FaultKind = 'SlowDown' | 'InternalError' | 'reset' | 'lostResponse' | 'hang';
 
 export interface FaultRates {
   /** Share of requests (0–1) answered 503 SlowDown without reaching S3. */
@@ -20,6 +20,8 @@ export interface FaultRates {
   reset?: number;
   /** Share forwarded to S3 and answered there, whose connection is then destroyed before the answer is sent. */
   lostResponse?: number;
+  /** Share never answered nor forwarded: the connection stays open and silent until the client gives up. */
+  hang?: number;
   /** Extra latency before forwarding, drawn uniformly from [0, maxDelayMs]. */
   maxDelayMs?: number;
 }
@@ -68,13 +70,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const injected: Record<FaultKind, number> = { SlowDown: 0, InternalError: 0, reset: 0, lostResponse: 0 };
+  const injected: Record<FaultKind, number> = { SlowDown: 0, InternalError: 0, reset: 0, lostResponse: 0, hang: 0 };
   const seen = new Map<string, number>();
 
   const pick = (req: IncomingMessage): FaultKind | undefined => {
     if (options.eligible && !options.eligible(req)) return undefined;
     let roll = random();
-    for (const kind of ['SlowDown', 'InternalError', 'reset', 'lostResponse'] as const) {
+    for (const kind of ['SlowDown', 'InternalError', 'reset', 'lostResponse', 'hang'] as const) {
       const share = rates[kind] ?? 0;
       if (roll < share) return kind;
       roll -= share;
@@ -126,6 +128,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         }
         case 'reset':
           req.socket.destroy();
+          return;
+        case 'hang':
+          // Read the request so the client is left waiting for an answer, and send nothing.
+          req.resume();
           return;
         default:
           forward(req, res, fault === 'lostResponse');

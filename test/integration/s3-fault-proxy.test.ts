@@ -4,6 +4,9 @@
  * it, a lost response reaches it (the object changed) while the client hears nothing.
  */
 import { GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { classifyAwsError } from '../../src/activities/aws-errors';
+import { Connections } from '../../src/activities/s3-clients';
+import { WorkerConfig } from '../../src/spec/worker-config';
 import { createBucket, putText, uniqueBucket } from '../helpers/engine';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';
 import { getStack, s3Client } from '../helpers/stack';
@@ -66,4 +69,38 @@ test('a reset connection fails the call before MinIO acts; a lost response fails
   expect(await tagNow()).toBe('lost');
   expect(proxy.injected()).toMatchObject({ reset: 1, lostResponse: 1 });
   proxy.setRates({});
+});
+
+test("a hung request is abandoned after the connection's requestTimeoutSeconds, as a retryable error", async () => {
+  const { s3 } = getStack();
+  const connections = new Connections(
+    WorkerConfig.parse({
+      s3: {
+        default: {
+          endpoint: proxy.endpoint,
+          region: s3.region,
+          forcePathStyle: true,
+          credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+          requestTimeoutSeconds: 1,
+        },
+      },
+    })
+  );
+  proxy.setRates({ hang: 1 });
+  try {
+    const call = connections
+      .s3('default')
+      .send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'k', Tagging: { TagSet: [{ Key: 't', Value: 'hang' }] } }));
+    const err = await call.then(
+      () => undefined,
+      (e: unknown) => e
+    );
+    expect(err).toBeDefined();
+    expect(classifyAwsError(err)).toMatchObject({ retryable: true });
+    expect(await tagNow()).not.toBe('hang');
+    expect(proxy.injected().hang).toBe(1);
+  } finally {
+    proxy.setRates({});
+    connections.destroy();
+  }
 });

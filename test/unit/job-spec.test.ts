@@ -1,3 +1,4 @@
+import { WorkerConfig } from '../../src/spec/worker-config';
 import { validateJob } from '../../src/activities/validate-job';
 import { Connections } from '../../src/activities/s3-clients';
 import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
@@ -247,7 +248,7 @@ describe('job spec', () => {
 });
 
 describe('task execution mode', () => {
-  const connections = new Connections({ s3: { default: { region: 'us-east-1', forcePathStyle: false } }, lambda: {} });
+  const connections = new Connections(WorkerConfig.parse({ s3: { default: {} } }));
 
   test.each([
     [undefined, 'LocalActivity', 'LocalActivity'],

@@ -1,3 +1,4 @@
+import { WorkerConfig } from '../../src/spec/worker-config';
 /**
  * Status webhooks without a server stack: the signature scheme, the body of a notification, the queue, one
  * delivery attempt against a local HTTP server (how each answer is classified), and the URL checks (spec and
@@ -238,7 +239,7 @@ describe('one delivery attempt', () => {
 });
 
 describe('which URLs a job may name', () => {
-  const connections = new Connections({ s3: { default: { region: 'us-east-1', forcePathStyle: false } }, lambda: {} });
+  const connections = new Connections(WorkerConfig.parse({ s3: { default: {} } }));
   const withUrl = (Url: string): CreateJobInput => ({ ...base, Extensions: { StatusWebhook: { Url } } });
   const validate = (request: CreateJobInput, webhooks?: { hasSecret: boolean; allowedUrlPrefixes?: string[] }) => {
     const r = validateJob(connections, request, { priorityLevels: 5, taskExecution: 'Activity', webhooks });

@@ -44,6 +44,8 @@ describe('worker config', () => {
       region: 'us-east-1',
       forcePathStyle: true,
       credentials: { accessKeyIdEnv: 'AWS_ACCESS_KEY_ID', secretAccessKeyEnv: 'AWS_SECRET_ACCESS_KEY' },
+      requestTimeoutSeconds: 120,
+      connectTimeoutSeconds: 10,
     });
   });
 
