@@ -3,6 +3,7 @@
  * environment variables (see src/http-api/config.ts); serves the jobs of its Temporal namespace and task queue, which
  * a worker (`npm run worker`) must serve too. Stops on SIGINT/SIGTERM.
  */
+import { clientDataConverter } from './codec/data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { JobClient } from './job-client';
 import { ApiConfigError, loadApiConfig } from './http-api/config';
@@ -11,7 +12,7 @@ import { startApiServer } from './http-api/server';
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: clientDataConverter() });
   const api = await startApiServer({
     config,
     jobs: new JobClient(client, { taskQueue: config.temporal.taskQueue }),

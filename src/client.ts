@@ -42,3 +42,7 @@ export {
   type JobTag,
 } from './shared/messages';
 export { JOB_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE } from './shared/constants';
+/** Payload encryption: give a service's Temporal Client `dataConverter: clientDataConverter()` (S3BATCH_PAYLOAD_KEYS). */
+export { clientDataConverter, dataConverterFor } from './codec/data-converter';
+export { AesGcmCodec } from './codec/aes-gcm-codec';
+export { payloadKeysFromEnv, PAYLOAD_KEYS_ENV, type PayloadKeys } from './codec/payload-keys';

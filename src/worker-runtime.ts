@@ -7,6 +7,8 @@ import { createActivities } from './activities';
 import { CustomOperations, type CustomOperationDefinition } from './activities/operations/custom';
 import { Connections } from './activities/s3-clients';
 import { resolveWebhookSecret, type WorkerConfig } from './spec/worker-config';
+import { dataConverterFor } from './codec/data-converter';
+import { workerPayloadKeys } from './codec/payload-keys';
 
 export interface BuiltWorker {
   worker: Worker;
@@ -32,12 +34,14 @@ export async function createWorker(
   // with a clear error.
   const webhookSecret = resolveWebhookSecret(config.webhooks);
   const customOperations = new CustomOperations(options.customOperations);
+  const dataConverter = dataConverterFor(workerPayloadKeys(config.payloadEncryption));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const connections = new Connections(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    ...(dataConverter ? { dataConverter } : {}),
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),

@@ -4,6 +4,7 @@
  */
 import { loadWorkerConfig, WorkerConfigError } from './spec/worker-config';
 import { createWorker } from './worker-runtime';
+import { PayloadKeyError } from './codec/payload-keys';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
@@ -17,6 +18,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof WorkerConfigError ? err.message : err);
+  console.error(err instanceof WorkerConfigError || err instanceof PayloadKeyError ? err.message : err);
   process.exit(1);
 });

@@ -2,6 +2,7 @@
  * What every command that talks to Temporal needs: the settings from the environment (checked with zod) and a
  * JobClient, connected on first use so that `--help` and input errors never wait for a server.
  */
+import { clientDataConverter } from '../codec/data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { JobClient } from '../job-client';
@@ -62,7 +63,7 @@ export class CliContext {
     } catch (err) {
       throw new CliError(EXIT_CODES.unreachable, unreachableMessage(this.address, (err as Error).message));
     }
-    const client = new Client({ connection: this.connection, namespace: this.env.S3BATCH_NAMESPACE });
+    const client = new Client({ connection: this.connection, namespace: this.env.S3BATCH_NAMESPACE, dataConverter: clientDataConverter() });
     this.jobClient = new JobClient(client, { taskQueue: this.env.S3BATCH_TASK_QUEUE });
     return this.jobClient;
   }

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PayloadEncryptionConfig } from '../codec/payload-keys';
 import { DEFAULT_TASK_EXECUTION, TaskExecution } from './job-spec';
 
 const Credentials = z.union([
@@ -120,6 +121,8 @@ export const WorkerConfig = z
     lambda: z.record(ConnectionName, LambdaConnection).default({}),
     operations: OperationsConfig.default(() => OperationsConfig.parse({})),
     webhooks: WebhooksConfig.default(() => WebhooksConfig.parse({})),
+    /** Encrypt every workflow payload (src/codec/); absent: S3BATCH_PAYLOAD_KEYS, else no encryption. */
+    payloadEncryption: PayloadEncryptionConfig.optional(),
     worker: z
       .object({
         maxConcurrentActivityTaskExecutions: z.number().int().min(1).max(2000).default(100),
@@ -184,6 +187,8 @@ const EnvOverrides = z.object({
   S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).optional(),
   S3BATCH_TASK_EXECUTION: TaskExecution.optional(),
   S3BATCH_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  // Read by src/codec/payload-keys.ts (checked there, so its value never appears in an error).
+  S3BATCH_PAYLOAD_KEYS: z.string().optional(),
 });
 
 /** Every environment variable the worker reads. */
