@@ -149,9 +149,38 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * Parses a request body whose root element must be `root`, converting it by `schema` to the JSON shape the spec
  * validates. Throws MalformedXML (not well-formed, wrong root, DOCTYPE, repeated element).
  */
+/** Deeper than any request this API takes (CreateJob nests about 8 levels). */
+export const MAX_XML_DEPTH = 64;
+
+/** The deepest element nesting in `body`, counted from its tags (comments and declarations aside). */
+export function nestingDepth(body: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let at = body.indexOf('<'); at !== -1; at = body.indexOf('<', at + 1)) {
+    // Comments and CDATA may hold '<' that opens nothing: skip to their end.
+    const closer = body.startsWith('<!--', at) ? '-->' : body.startsWith('<![CDATA[', at) ? ']]>' : undefined;
+    if (closer) {
+      const end = body.indexOf(closer, at);
+      if (end === -1) break;
+      at = end;
+      continue;
+    }
+    const next = body[at + 1];
+    if (next === '/') depth--;
+    else if (next !== '?' && next !== '!') {
+      const end = body.indexOf('>', at);
+      if (end === -1) break;
+      if (body[end - 1] !== '/') deepest = Math.max(deepest, ++depth);
+    }
+  }
+  return deepest;
+}
+
 export function parseXmlBody(body: string, root: string, schema: Schema): Record<string, unknown> {
   if (!body.trim()) throw apiErrors.malformedXml('the request body is empty');
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) throw apiErrors.malformedXml('DOCTYPE and entity declarations are not accepted');
+  // Before any recursive parsing: thousands of nested elements would exhaust the stack (found by the fuzz test).
+  if (nestingDepth(body) > MAX_XML_DEPTH) throw apiErrors.malformedXml(`elements nest more than ${MAX_XML_DEPTH} deep`);
   const valid = XMLValidator.validate(body);
   if (valid !== true) throw apiErrors.malformedXml(`${valid.err.msg} (line ${valid.err.line})`);
   const document = parser.parse(body) as Record<string, XmlNode[]>;

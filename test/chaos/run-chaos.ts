@@ -20,6 +20,7 @@ import type { JobDescriptor } from '../../src/shared/types';
 import type { WorkerConfig } from '../../src/spec/worker-config';
 import { createBucket, csvJob, putText, readReport, seedObjects, uniqueBucket } from '../helpers/engine';
 import { freePortBlock } from '../helpers/ports';
+import { prng } from '../helpers/prng';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 /** Where the workers' S3 traffic goes, and what it did to it. */
@@ -74,18 +75,6 @@ export interface ChaosFigures {
 
 const NAMESPACE = 's3-batch-chaos';
 const TASK_QUEUE = 'chaos';
-
-/** Small deterministic PRNG (mulberry32), so a run's schedule can be replayed by its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

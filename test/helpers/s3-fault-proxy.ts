@@ -8,6 +8,7 @@
  */
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { prng } from './prng';
 
 export type FaultKind = 'SlowDown' | 'InternalError' | 'reset' | 'lostResponse' | 'hang';
 
@@ -61,15 +62,7 @@ export function requestSignature(req: Pick<IncomingMessage, 'method' | 'url'>): 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
   let rates = options.rates;
-  let state = options.seed >>> 0;
-  // mulberry32: small, seeded, good enough to spread faults.
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = prng(options.seed);
   const injected: Record<FaultKind, number> = { SlowDown: 0, InternalError: 0, reset: 0, lostResponse: 0, hang: 0 };
   const seen = new Map<string, number>();
 

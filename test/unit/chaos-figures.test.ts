@@ -1,6 +1,7 @@
 /** The chaos run's verdict (test/chaos/figures.ts): each broken promise is named; a clean run has none. */
 import { brokenPromises, formatFigures } from '../chaos/figures';
-import { prng, type ChaosFigures } from '../chaos/run-chaos';
+import type { ChaosFigures } from '../chaos/run-chaos';
+import { prng } from '../helpers/prng';
 
 const clean: ChaosFigures = {
   status: 'Complete',

@@ -2,7 +2,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import { ApiError } from '../../src/http-api/errors';
-import { parseXmlBody, toXml } from '../../src/http-api/xml';
+import { nestingDepth, parseXmlBody, toXml } from '../../src/http-api/xml';
 import { CreateJobRequest, JobManifest, validateJobSpec } from '../../src/spec/job-spec';
 import { JobOperation, S3Tag } from '../../src/spec/operations';
 
@@ -154,4 +154,11 @@ test('a ManifestGenerator body (filters, one-item lists, an empty encryption str
     storageClasses: ['STANDARD'],
     encryption: { type: 'NOT-SSE' },
   });
+});
+
+test('nesting deeper than any request is MalformedXML before parsing (it would exhaust the stack)', () => {
+  expect(nestingDepth('<a><b/><c><d>x</d></c></a>')).toBe(3);
+  expect(nestingDepth('<?xml version="1.0"?><!-- <x> --><a></a>')).toBe(1);
+  const deep = `<CreateJobRequest>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</CreateJobRequest>`;
+  expect(malformed(() => parseXmlBody(deep, 'CreateJobRequest', CreateJobRequest)).message).toMatch(/nest more than 64 deep/);
 });
