@@ -31,6 +31,8 @@ export interface S3FaultPath {
   injected(): Record<string, number>;
   /** Requests seen whose method and path say they are a task's tagging call, counted per object key. */
   taggingRequests(): Map<string, number>;
+  /** A short outage of the path (connections stalled and cut), made at each chaos step. */
+  outage?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -162,6 +164,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
         figures.workerKills++;
         await sleep(500);
         await startWorker(i);
+      }
+      if (faults?.outage) {
+        o.log('S3 outage: the TCP path stalls and cuts connections');
+        await faults.outage();
       }
     }
 
