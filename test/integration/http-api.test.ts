@@ -353,7 +353,21 @@ test('expired and future-dated requests are RequestTimeTooSkewed; within 15 minu
 
 test('a replayed request (the same signed bytes again) is refused and changes nothing', async () => {
   const { JobId: jobId } = await s3control.send(new CreateJobCommand(createJobInput({ Description: 'replay target' })));
-  await waitForStatus(jobId!, ['Suspended']);
+  try {
+    await replayAgainst(jobId!);
+  } finally {
+    await cancelOnceSuspended(jobId!);
+  }
+});
+
+/** Cleanup: cancels a ConfirmationRequired job once it waits, so no job is left running on the shared server. */
+async function cancelOnceSuspended(jobId: string): Promise<void> {
+  await waitForStatus(jobId, ['Suspended']);
+  await s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Cancelled' }));
+}
+
+async function replayAgainst(jobId: string): Promise<void> {
+  await waitForStatus(jobId, ['Suspended']);
   const tags = [{ Key: 'keep', Value: 'me' }];
   await s3control.send(new PutJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId, Tags: tags }));
 
@@ -384,8 +398,7 @@ test('a replayed request (the same signed bytes again) is refused and changes no
   });
   expect((await sendRaw(api.url, future)).status).toBe(200);
   expect((await sendRaw(api.url, future)).text).toContain('replayed signature');
-  await s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Cancelled' }));
-});
+}
 
 test('the SDK is never refused as a replay: bursts of identical calls in the same second all pass', async () => {
   const { JobId: jobId } = await s3control.send(new CreateJobCommand(createJobInput({ Description: 'burst target' })));
@@ -400,7 +413,6 @@ test('the SDK is never refused as a replay: bursts of identical calls in the sam
     expect(listed.every((out) => Array.isArray(out.Jobs))).toBe(true);
   } finally {
     retrying.destroy();
+    await cancelOnceSuspended(jobId!);
   }
-  await waitForStatus(jobId!, ['Suspended']);
-  await s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId!, RequestedJobStatus: 'Cancelled' }));
 });
