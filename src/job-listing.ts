@@ -4,16 +4,19 @@
  * two pages moves behind the page token and is listed again; and every continue-as-new run of a job is an execution
  * of its own.
  *
- * A listing is therefore taken as of its first page (T0, this server's clock) in two parts, each in an order that
- * cannot change:
- *  1. Open at T0 (running then; perhaps ended since): by the start time of the run that was running at T0, newest
- *     first, paged by our own cursor (start time, run id). Asked for as "running now" plus "ended since T0" and
- *     merged, so a job counts once whether or not it ended meanwhile. If that run has since continued as new, the
- *     job's latest run is shown instead (or, not yet visible, the ended run).
- *  2. Ended before T0: newest end first, with Temporal's page token (those end times no longer change). Runs that
+ * A listing is therefore taken as of its first page (T0, this server's clock) in two parts, split at a close time
+ * S a minute before T0, each in an order that cannot change:
+ *  1. Running at T0, or ended since S: by the start time of that run, newest first, paged by our own cursor (start
+ *     time, run id). Asked for as "running now" plus "ended since S" and merged, so a job counts once whether or
+ *     not it ended meanwhile. If that run has continued as new since T0, the job's latest run is shown instead
+ *     (or, not yet visible, the ended run).
+ *  2. Ended before S: newest end first, with Temporal's page token (those end times no longer change). Runs that
  *     continued as new are left out: the job's latest run stands for it.
- * Jobs created after T0 (by the Temporal server's clock) are left to the next listing. With a status filter, a job
- * is listed at most once, if its status matched when its part of the listing was read.
+ * Why S before T0: visibility is updated after the fact, so a job seen running on one page may turn out to have
+ * ended (by its close time) shortly before T0; with the split a minute earlier, it stays in part 1. (Visibility
+ * lagging by more than a minute could list such a job twice.) Jobs created after T0 (by the Temporal server's
+ * clock) are left to the next listing. With a status filter, a job is listed at most once, if its status matched
+ * when its part of the listing was read.
  *
  * Tokens are base64 of the cursor plus a checksum over it and the listing's query: Temporal answers a garbled token
  * with an opaque internal error, and a token from a listing with other filters would page through the wrong list.
@@ -49,8 +52,16 @@ function instant(t: { seconds?: unknown; nanos?: number | null } | null | undefi
   return `${iso.slice(0, 19)}.${String(t?.nanos ?? 0).padStart(9, '0')}Z`;
 }
 
-function nowInstant(now: Date): string {
-  return `${now.toISOString().slice(0, 23)}000000Z`;
+/** How far visibility may lag behind a job's end for a listing still to list it once (see above). */
+const VISIBILITY_LAG_MS = 60_000;
+
+function dateInstant(date: Date): string {
+  return `${date.toISOString().slice(0, 23)}000000Z`;
+}
+
+/** S: where the two parts of the listing that began at T0 split, by close time. */
+function splitOf(t0: string): string {
+  return dateInstant(new Date(new Date(t0).getTime() - VISIBILITY_LAG_MS));
 }
 
 function checksum(text: string, query: string): string {
@@ -109,7 +120,7 @@ export class JobListing {
   async page(maxResults: number, nextToken?: string): Promise<ListedPage> {
     const cursor: Cursor = nextToken
       ? decodeCursor(nextToken, this.queries.query)
-      : { part: 'open', t0: nowInstant(this.now()) };
+      : { part: 'open', t0: dateInstant(this.now()) };
     const out: RawExecution[] = [];
     let next: Cursor | undefined = cursor;
     if (cursor.part === 'open') {
@@ -119,7 +130,7 @@ export class JobListing {
     }
     if (next.part === 'ended' && out.length < maxResults) {
       const response = await this.list(
-        `${this.queries.query} AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew' AND CloseTime < ${quote(next.t0)}`,
+        `${this.queries.query} AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew' AND CloseTime < ${quote(splitOf(next.t0))}`,
         maxResults - out.length,
         next.token
       );
@@ -141,7 +152,10 @@ export class JobListing {
     // Running first: a job that ends between the two queries is then in both (merged), never in neither.
     const running = await this.collect(`${this.queries.query} AND ExecutionStatus = 'Running'${started}`, isAfter, limit);
     const ended = await this.collect(
-      `${this.queries.query} AND ExecutionStatus != 'Running' AND CloseTime >= ${quote(cursor.t0)}${started}`,
+      `${this.queries.query} AND ExecutionStatus != 'Running'` +
+        // A run that continued as new before T0 is left out: its successor, started before T0, stands for the job.
+        ` AND ((ExecutionStatus != 'ContinuedAsNew' AND CloseTime >= ${quote(splitOf(cursor.t0))})` +
+        ` OR (ExecutionStatus = 'ContinuedAsNew' AND CloseTime >= ${quote(cursor.t0)}))${started}`,
       isAfter
     );
     const byRun = new Map<string, RawExecution>();

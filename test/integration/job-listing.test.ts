@@ -4,6 +4,7 @@
  * though a job's workflow continues as new (each run is a workflow execution of its own).
  */
 import type { JobListEntry } from '../../src/job-client';
+import { JobListing, type RawExecution } from '../../src/job-listing';
 import type { JobStatus } from '../../src/shared/job-status';
 import { createBucket, csvJob, putText, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 
@@ -74,10 +75,43 @@ test('jobs that end between pages are listed exactly once, whether already liste
       await listedAs(ids[0]!, ['Cancelled']);
     }
   });
-  const ours = listed.map((j) => j.JobId).filter((id) => ids.includes(id));
-  expect(ours.sort()).toEqual([...ids].sort());
-  expect(listed.find((j) => j.JobId === ids[0])!.Status).toBe('Cancelled');
-  for (const id of ids.slice(1, 3)) await engine.jobs.cancelJob(id, 'done');
+  try {
+    const ours = listed.map((j) => j.JobId).filter((id) => ids.includes(id));
+    expect(ours.sort()).toEqual([...ids].sort());
+    expect(listed.find((j) => j.JobId === ids[0])!.Status).toBe('Cancelled');
+  } finally {
+    for (const id of ids.slice(1, 3)) await engine.jobs.cancelJob(id, 'done');
+  }
+});
+
+test('a job seen running whose end visibility records late (ended before the listing began) is listed once', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { jobId } = await engine.jobs.createJob(
+      csvJob(manifest, tagging, data, { ConfirmationRequired: true, Report: { Enabled: false }, Description: `late ${i}` })
+    );
+    ids.push(jobId);
+  }
+  try {
+    for (const id of ids) await listedAs(id, ['Suspended']);
+    // As if visibility had shown ids[2] running for half a minute after it ended: a listing begun 30 s from now
+    // sees it running on its first page, though by its close time it ended before the listing began.
+    const query = `WorkflowType = 'batchJobWorkflow' AND TaskQueue = '${engine.taskQueue}'`;
+    const listing = new JobListing(engine.client, { query, unfiltered: query }, () => new Date(Date.now() + 30_000));
+    const first = await listing.page(1);
+    expect(first.executions.map((e) => e.execution?.workflowId)).toEqual([ids[2]]);
+    await engine.jobs.cancelJob(ids[2]!, 'ends once listed');
+    await listedAs(ids[2]!, ['Cancelled']);
+    const listed: RawExecution[] = [...first.executions];
+    for (let token = first.nextToken; token; ) {
+      const page = await listing.page(1, token);
+      listed.push(...page.executions);
+      token = page.nextToken;
+    }
+    expect(listed.map((e) => e.execution!.workflowId!).filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+  } finally {
+    for (const id of ids.slice(0, 2)) await engine.jobs.cancelJob(id, 'done');
+  }
 });
 
 test('a job whose workflow continued as new is listed once, as its latest run', async () => {
@@ -121,9 +155,12 @@ test('a job that continues as new while a listing pages through is listed once, 
     expect((await engine.jobs.waitForCompletion(older, { timeoutMs: 120_000 })).Status).toBe('Complete');
     await listedAs(older, ['Complete']);
   });
-  expect(listed[0]!.JobId).toBe(newer);
-  const entries = listed.filter((j) => j.JobId === older);
-  expect(entries).toHaveLength(1);
-  expect(entries[0]).toMatchObject({ Status: 'Complete', ProgressSummary: { NumberOfTasksSucceeded: keys.length } });
-  await engine.jobs.cancelJob(newer, 'done');
+  try {
+    expect(listed[0]!.JobId).toBe(newer);
+    const entries = listed.filter((j) => j.JobId === older);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ Status: 'Complete', ProgressSummary: { NumberOfTasksSucceeded: keys.length } });
+  } finally {
+    await engine.jobs.cancelJob(newer, 'done');
+  }
 }, 180_000);
