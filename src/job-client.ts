@@ -21,9 +21,11 @@ import {
   type UpdateJobStatusResult,
 } from './shared/messages';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from './shared/search-attributes';
+import { JobListing } from './job-listing';
 import type { JobDescriptor, JobProgressSummary } from './shared/types';
 // Not re-exported by the package root; the same helper `workflow.list()` uses to decode memos and search attributes.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+export { InvalidNextTokenError } from './job-listing';
 // The same decoding the client applies to workflow results: the job's request is its workflow's start input.
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 
@@ -132,34 +134,6 @@ export interface JobListPage {
   jobs: JobListEntry[];
   /** Opaque; absent on the last page. */
   nextToken?: string;
-}
-
-/** A ListJobs NextToken that is not one we gave out. */
-export class InvalidNextTokenError extends Error {
-  constructor() {
-    super('The continuation token provided is invalid');
-    this.name = 'InvalidNextTokenException';
-  }
-}
-
-/**
- * ListJobs tokens: Temporal's page token plus a checksum over it and the listing's query. Temporal answers a garbled
- * token with an opaque internal error, so a token is checked here first; a token from a listing with other filters is
- * refused too (it would page through the wrong list).
- */
-function listTokenCheck(token: Buffer, query: string): string {
-  return createHash('sha256').update(token).update('\n').update(query).digest('hex').slice(0, 16);
-}
-
-function encodeListToken(token: Buffer, query: string): string {
-  return `${token.toString('base64')}:${listTokenCheck(token, query)}`;
-}
-
-function decodeListToken(text: string, query: string): Buffer {
-  const [encoded, check, ...rest] = text.split(':');
-  const token = Buffer.from(encoded ?? '', 'base64');
-  if (rest.length || !check || token.length === 0 || listTokenCheck(token, query) !== check) throw new InvalidNextTokenError();
-  return token;
 }
 
 export interface JobClientOptions {
@@ -363,17 +337,15 @@ export class JobClient {
 
   /**
    * One page of ListJobs: jobs on this client's task queue (so that an API serves the jobs its workers run), optionally
-   * only those in the given statuses. The token wraps Temporal's visibility page token (see encodeListToken).
+   * only those in the given statuses. Paging lists each job once although jobs end or continue as new meanwhile
+   * (see job-listing.ts).
    */
   async listJobsPage(options: { statuses?: JobStatus[]; maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
-    const query = this.listQuery(options.statuses, { onlyThisTaskQueue: true });
-    const nextPageToken = options.nextToken ? decodeListToken(options.nextToken, query) : Buffer.alloc(0);
-    const response = await this.client.workflowService.listWorkflowExecutions({
-      namespace: this.client.options.namespace,
-      query,
-      pageSize: options.maxResults ?? 1000,
-      nextPageToken,
+    const listing = new JobListing(this.client, {
+      query: this.listQuery(options.statuses, { onlyThisTaskQueue: true }),
+      unfiltered: this.listQuery(undefined, { onlyThisTaskQueue: true }),
     });
+    const response = await listing.page(Math.max(1, options.maxResults ?? 1000), options.nextToken);
     const jobs: JobListEntry[] = [];
     for (const raw of response.executions) {
       const wf = await executionInfoFromRaw(raw, this.client.workflow.options.loadedDataConverter, raw, this.client.options.namespace);
@@ -396,8 +368,7 @@ export class JobClient {
           : undefined,
       });
     }
-    const token = response.nextPageToken;
-    return { jobs, nextToken: token && token.length > 0 ? encodeListToken(Buffer.from(token), query) : undefined };
+    return { jobs, nextToken: response.nextToken };
   }
 
   /** The visibility query for jobs, optionally only those in the given statuses (and on this client's task queue). */
@@ -408,10 +379,11 @@ export class JobClient {
     return clauses.join(' AND ');
   }
 
-  /** Lists jobs, newest first, optionally only those in the given statuses. */
+  /** Lists jobs, newest first, optionally only those in the given statuses (runs that continued as new left out). */
   async listJobs(options: { statuses?: JobStatus[]; limit?: number } = {}) {
     const jobs: JobListEntry[] = [];
-    for await (const wf of this.client.workflow.list({ query: this.listQuery(options.statuses) })) {
+    const query = `${this.listQuery(options.statuses)} AND ExecutionStatus != 'ContinuedAsNew'`;
+    for await (const wf of this.client.workflow.list({ query })) {
       jobs.push({
         JobId: wf.workflowId,
         Status: String(wf.typedSearchAttributes.get(JobStatusKey) ?? ''),

@@ -30,6 +30,21 @@ export const apiErrors = {
     new ApiError('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.'),
   requestTimeTooSkewed: () =>
     new ApiError('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.'),
+  /** Not an AWS check (AWS relies on the 15-minute window alone), so no AWS code of its own: see replay-guard.ts. */
+  replayedRequest: () => new ApiError('AccessDenied', 403, 'Request has already been used (replayed signature)'),
+  /** AWS's answer to a request carrying both an Authorization header and query-string authentication. */
+  twoAuthMechanisms: () =>
+    new ApiError(
+      'InvalidArgument',
+      400,
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified'
+    ),
+  presignedNotSupported: () =>
+    new ApiError(
+      'AccessDenied',
+      403,
+      'Presigned URLs (query-string authentication) are not supported by this API; sign the Authorization header as the AWS SDKs do'
+    ),
   authorizationHeaderMalformed: (detail: string) =>
     new ApiError('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; ${detail}`),
   contentSha256Mismatch: () =>
@@ -47,7 +62,7 @@ export const apiErrors = {
   notFound: (jobId: string) => new ApiError('NotFoundException', 404, `The specified job does not exist: ${jobId}`),
   idempotency: (message: string) => new ApiError('IdempotencyException', 409, message),
   jobStatus: (message: string) => new ApiError('JobStatusException', 409, message),
-  tooManyRequests: () => new ApiError('TooManyRequestsException', 429, 'Too many requests; retry with backoff'),
+  tooManyRequests: (message = 'Too many requests; retry with backoff') => new ApiError('TooManyRequestsException', 429, message),
   notImplemented: (what: string) =>
     new ApiError('NotImplemented', 501, `${what}: this API serves S3 Control's Batch Operations job calls only`),
   internal: () => new ApiError('InternalServiceException', 500, 'We encountered an internal error. Please try again.'),

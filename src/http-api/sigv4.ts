@@ -2,7 +2,8 @@
  * AWS Signature Version 4 verification (header form, as the AWS SDKs sign). The signature is recomputed with
  * @smithy/signature-v4, the signer the SDKs themselves use, over the request as received: method, raw path, query,
  * exactly the headers the client listed in SignedHeaders, and the payload hash; then compared in constant time.
- * Presigned URLs (query-string auth) are not accepted: the job calls have no use for them.
+ * Presigned URLs (query-string auth, X-Amz-Signature/X-Amz-Expires in the query) are refused, expired or not: the
+ * job calls have no use for them. Replays of an accepted signature are refused by the server (replay-guard.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
@@ -34,7 +35,13 @@ export interface ReceivedRequest {
 export interface VerifiedCaller {
   accessKeyId: string;
   region: string;
+  /** The request's signature (hex) and x-amz-date: what the replay guard remembers. */
+  signature: string;
+  signingDate: Date;
 }
+
+/** Query parameters that carry query-string authentication: SigV4 presigned URLs, and SigV2's `Signature`. */
+const QUERY_AUTH_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'Signature'];
 
 function header(headers: ReceivedRequest['headers'], name: string): string | undefined {
   const value = headers[name];
@@ -61,8 +68,8 @@ export function parseQuery(search: string): Record<string, string | string[]> {
 
 /**
  * Verifies the request's signature against the configured secrets. Returns the caller, or throws the ApiError AWS
- * would send: AccessDenied (no signature), AuthorizationHeaderMalformed, InvalidAccessKeyId, RequestTimeTooSkewed,
- * XAmzContentSHA256Mismatch, SignatureDoesNotMatch.
+ * would send: AccessDenied (no signature, or a presigned URL), InvalidArgument (both), AuthorizationHeaderMalformed,
+ * InvalidAccessKeyId, RequestTimeTooSkewed, XAmzContentSHA256Mismatch, SignatureDoesNotMatch.
  */
 export async function verifySigV4(
   request: ReceivedRequest,
@@ -70,6 +77,9 @@ export async function verifySigV4(
   now: Date = new Date()
 ): Promise<VerifiedCaller> {
   const authorization = header(request.headers, 'authorization');
+  const url = new URL(request.url, 'http://placeholder');
+  const queryAuth = QUERY_AUTH_PARAMS.some((name) => url.searchParams.has(name));
+  if (queryAuth) throw authorization ? apiErrors.twoAuthMechanisms() : apiErrors.presignedNotSupported();
   if (!authorization) throw apiErrors.accessDenied();
   const match = AUTH_PATTERN.exec(authorization.trim());
   if (!match) {
@@ -101,7 +111,6 @@ export async function verifySigV4(
     if (declared !== actual) throw apiErrors.contentSha256Mismatch();
   }
 
-  const url = new URL(request.url, 'http://placeholder');
   const signer = new SignatureV4({
     credentials: { accessKeyId: accessKeyId!, secretAccessKey: secret },
     region: region!,
@@ -127,5 +136,5 @@ export async function verifySigV4(
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(signature!, 'utf8');
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw apiErrors.signatureDoesNotMatch();
-  return { accessKeyId: accessKeyId!, region: region! };
+  return { accessKeyId: accessKeyId!, region: region!, signature: signature!, signingDate };
 }

@@ -1,7 +1,8 @@
 /**
  * The S3 Control-compatible HTTP API, driven by @aws-sdk/client-s3-control (a client nobody here wrote) against the
  * API server on a free port, backed by the real stack and an in-process worker: the whole job lifecycle, tagging,
- * listing with paging, idempotency, and the errors AWS sends for bad input and bad authentication.
+ * listing with paging, idempotency, and the errors AWS sends for bad input and bad authentication (expired,
+ * future-dated and replayed requests included).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,6 +25,7 @@ import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import { createBucket, manifestKey, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { awsFailure } from '../helpers/aws-failure';
+import { sendRaw, signedRequestBytes } from '../helpers/raw-http';
 
 const ACCOUNT = '123456789012';
 const KEY = { accessKeyId: 'AKIAS3BATCHTEST', secretAccessKey: `secret-${randomUUID()}` };
@@ -324,4 +326,93 @@ test('a malformed XML body is MalformedXML (400)', async () => {
   const wrongRoot = await rawRequest('POST', '/v20180820/jobs', '<Job><Priority>1</Priority></Job>');
   expect(wrongRoot.status).toBe(400);
   expect(wrongRoot.text).toContain('<Code>MalformedXML</Code>');
+});
+
+test('expired and future-dated requests are RequestTimeTooSkewed; within 15 minutes either way they pass', async () => {
+  const list = (offsetMs: number) =>
+    signedRequestBytes({
+      url: api.url,
+      credentials: KEY,
+      method: 'GET',
+      path: '/v20180820/jobs',
+      accountId: ACCOUNT,
+      signingDate: new Date(Date.now() + offsetMs),
+    });
+  const minutes = 60_000;
+  for (const offset of [-16 * minutes, -24 * 60 * minutes, 16 * minutes, 24 * 60 * minutes]) {
+    const refused = await sendRaw(api.url, await list(offset));
+    expect({ offset, status: refused.status }).toEqual({ offset, status: 403 });
+    expect(refused.text).toContain('<Code>RequestTimeTooSkewed</Code>');
+  }
+  for (const offset of [-14 * minutes, 14 * minutes]) {
+    const accepted = await sendRaw(api.url, await list(offset));
+    expect({ offset, status: accepted.status }).toEqual({ offset, status: 200 });
+    expect(accepted.text).toContain('<ListJobsResult');
+  }
+});
+
+test('a replayed request (the same signed bytes again) is refused and changes nothing', async () => {
+  const { JobId: jobId } = await s3control.send(new CreateJobCommand(createJobInput({ Description: 'replay target' })));
+  try {
+    await replayAgainst(jobId!);
+  } finally {
+    await cancelOnceSuspended(jobId!);
+  }
+});
+
+/** Cleanup: cancels a ConfirmationRequired job once it waits, so no job is left running on the shared server. */
+async function cancelOnceSuspended(jobId: string): Promise<void> {
+  await waitForStatus(jobId, ['Suspended']);
+  await s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Cancelled' }));
+}
+
+async function replayAgainst(jobId: string): Promise<void> {
+  await waitForStatus(jobId, ['Suspended']);
+  const tags = [{ Key: 'keep', Value: 'me' }];
+  await s3control.send(new PutJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId, Tags: tags }));
+
+  // A DeleteJobTagging captured on the wire: served once, refused when sent again.
+  const deleteTags = await signedRequestBytes({
+    url: api.url,
+    credentials: KEY,
+    method: 'DELETE',
+    path: `/v20180820/jobs/${jobId}/tagging`,
+    accountId: ACCOUNT,
+  });
+  expect((await sendRaw(api.url, deleteTags)).status).toBe(200);
+  expect((await s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }))).Tags ?? []).toEqual([]);
+  await s3control.send(new PutJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId, Tags: tags }));
+  const replay = await sendRaw(api.url, deleteTags);
+  expect(replay.status).toBe(403);
+  expect(replay.text).toContain('<Code>AccessDenied</Code><Message>Request has already been used (replayed signature)</Message>');
+  expect((await s3control.send(new GetJobTaggingCommand({ AccountId: ACCOUNT, JobId: jobId }))).Tags).toEqual(tags);
+
+  // A future-dated request is remembered for its whole window too.
+  const future = await signedRequestBytes({
+    url: api.url,
+    credentials: KEY,
+    method: 'GET',
+    path: `/v20180820/jobs/${jobId}`,
+    accountId: ACCOUNT,
+    signingDate: new Date(Date.now() + 10 * 60_000),
+  });
+  expect((await sendRaw(api.url, future)).status).toBe(200);
+  expect((await sendRaw(api.url, future)).text).toContain('replayed signature');
+}
+
+test('the SDK is never refused as a replay: bursts of identical calls in the same second all pass', async () => {
+  const { JobId: jobId } = await s3control.send(new CreateJobCommand(createJobInput({ Description: 'burst target' })));
+  const retrying = new S3ControlClient({ region: 'us-east-1', credentials: KEY, endpointProvider: () => ({ url: new URL(api.url) }) });
+  try {
+    const [described, listed] = await Promise.all([
+      Promise.all(Array.from({ length: 25 }, () => retrying.send(new DescribeJobCommand({ AccountId: ACCOUNT, JobId: jobId })))),
+      Promise.all(Array.from({ length: 25 }, () => s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, MaxResults: 5 })))),
+    ]);
+    expect(described.map((out) => out.Job!.JobId)).toEqual(Array(25).fill(jobId));
+    expect(described.every((out) => out.$metadata.attempts === 1)).toBe(true);
+    expect(listed.every((out) => Array.isArray(out.Jobs))).toBe(true);
+  } finally {
+    retrying.destroy();
+    await cancelOnceSuspended(jobId!);
+  }
 });

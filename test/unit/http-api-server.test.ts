@@ -20,12 +20,16 @@ import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import type { JobDescriptor } from '../../src/shared/types';
 import { validateJobSpec } from '../../src/spec/job-spec';
 import { awsFailure } from '../helpers/aws-failure';
+import { sendRaw, signedRequestBytes } from '../helpers/raw-http';
 
 const ACCOUNT = '123456789012';
 const KEY = { accessKeyId: 'AKIDUNIT', secretAccessKey: 'unit-secret' };
 const JOB_ID = 'job-00001';
 const calls: { name: string; args: unknown[] }[] = [];
 let tags = [{ Key: 'x', Value: 'y' }];
+/** How many listJobsPage calls fail next with Temporal's rate limit (gRPC RESOURCE_EXHAUSTED): the API answers 429. */
+let throttleListJobs = 0;
+const logLines: string[] = [];
 
 const descriptor = (): JobDescriptor => ({
   JobId: JOB_ID,
@@ -60,6 +64,10 @@ const fake = {
   },
   async listJobsPage(options: unknown): Promise<JobListPage> {
     calls.push({ name: 'listJobsPage', args: [options] });
+    if (throttleListJobs > 0) {
+      throttleListJobs--;
+      throw Object.assign(new Error('namespace rate limit exceeded'), { code: 8 });
+    }
     return {
       jobs: [{ JobId: JOB_ID, Operation: 'LambdaInvoke', Priority: 3, Status: 'Suspended', CreationTime: '2026-11-22T06:00:00.000Z' }],
       nextToken: 'bmV4dA==',
@@ -85,6 +93,7 @@ beforeAll(async () => {
   api = await startApiServer({
     config: parseApiConfig({ listen: { port: 0 }, accessKeys: [KEY], accountId: ACCOUNT }),
     jobs: fake as unknown as JobClient,
+    log: (line) => logLines.push(line),
   });
   client = new S3ControlClient({ region: 'us-east-1', credentials: KEY, endpointProvider: () => ({ url: new URL(api.url) }), maxAttempts: 1 });
 });
@@ -204,5 +213,72 @@ test('unsigned requests are AccessDenied, whatever the path', async () => {
     const response = await fetch(new URL(path, api.url));
     expect(response.status).toBe(403);
     expect(await response.text()).toMatch(/<ErrorResponse><Error><Code>AccessDenied<\/Code><Message>Access Denied<\/Message><\/Error>/);
+  }
+});
+
+/** A ListJobs request signed once, as the bytes a client would send. */
+const signedListJobsBytes = (url: string) =>
+  signedRequestBytes({ url, credentials: KEY, method: 'GET', path: '/v20180820/jobs', accountId: ACCOUNT });
+
+test('a replay (the same signed bytes sent again) is AccessDenied (403), even right after the first', async () => {
+  const bytes = await signedListJobsBytes(api.url);
+  const first = await sendRaw(api.url, bytes);
+  expect(first.status).toBe(200);
+  expect(first.text).toContain('<ListJobsResult');
+  const replay = await sendRaw(api.url, bytes);
+  expect(replay.status).toBe(403);
+  expect(replay.text).toContain('<Code>AccessDenied</Code><Message>Request has already been used (replayed signature)</Message>');
+  // Two copies at once: exactly one is served.
+  const twice = await signedListJobsBytes(api.url);
+  const statuses = (await Promise.all([sendRaw(api.url, twice), sendRaw(api.url, twice)])).map((r) => r.status).sort();
+  expect(statuses).toEqual([200, 403]);
+});
+
+test("the SDK is never taken for a replay: identical calls at once, and its automatic retries, each sign anew", async () => {
+  // amz-sdk-invocation-id (per call) and amz-sdk-request (per attempt) are among the headers the SDK signs.
+  const burst = await Promise.all(Array.from({ length: 20 }, () => client.send(new ListJobsCommand({ AccountId: ACCOUNT }))));
+  expect(burst.every((out) => out.Jobs?.length === 1)).toBe(true);
+
+  const retrying = new S3ControlClient({ region: 'us-east-1', credentials: KEY, endpointProvider: () => ({ url: new URL(api.url) }), maxAttempts: 3 });
+  try {
+    throttleListJobs = 1;
+    logLines.length = 0;
+    const out = await retrying.send(new ListJobsCommand({ AccountId: ACCOUNT }));
+    expect(out.$metadata.attempts).toBe(2);
+    expect(out.Jobs).toHaveLength(1);
+    expect(logLines.map((line) => line.split(' ').slice(1, 5).join(' '))).toEqual([
+      'GET /v20180820/jobs 429 TooManyRequestsException',
+      expect.stringMatching(/^GET \/v20180820\/jobs 200 /),
+    ]);
+  } finally {
+    retrying.destroy();
+  }
+});
+
+test('a full replay memory refuses new requests with TooManyRequestsException (429) instead of forgetting', async () => {
+  const small = await startApiServer({
+    config: parseApiConfig({
+      listen: { port: 0 },
+      accessKeys: [{ accessKeyId: KEY.accessKeyId, secretAccessKey: KEY.secretAccessKey }],
+      accountId: ACCOUNT,
+      maxRememberedSignatures: 2,
+    }),
+    jobs: fake as unknown as JobClient,
+  });
+  const smallClient = new S3ControlClient({ region: 'us-east-1', credentials: KEY, endpointProvider: () => ({ url: new URL(small.url) }), maxAttempts: 1 });
+  try {
+    const held = await signedListJobsBytes(small.url);
+    expect((await sendRaw(small.url, held)).status).toBe(200);
+    await smallClient.send(new ListJobsCommand({ AccountId: ACCOUNT }));
+    expect(await failure(smallClient.send(new ListJobsCommand({ AccountId: ACCOUNT })))).toMatchObject({
+      name: 'TooManyRequestsException',
+      status: 429,
+      message: expect.stringMatching(/remembers at most 2 signatures/),
+    });
+    // What it holds is still refused as a replay.
+    expect((await sendRaw(small.url, held)).text).toContain('replayed signature');
+  } finally {
+    smallClient.destroy();
+    await small.close();
   }
 });

@@ -1,4 +1,7 @@
-/** SigV4 verification: requests signed as the AWS SDK signs them pass; every kind of bad signature gets AWS's error. */
+/**
+ * SigV4 verification: requests signed as the AWS SDK signs them pass; every kind of bad signature, an expired or
+ * future-dated request and a presigned URL get AWS's error. (Replays: http-api-replay-guard.test.ts.)
+ */
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ApiError } from '../../src/http-api/errors';
@@ -61,12 +64,19 @@ async function rejection(request: ReceivedRequest, now = NOW): Promise<ApiError>
 }
 
 test('a correctly signed request passes and names its caller', async () => {
-  await expect(verifySigV4(await signed(), secrets, NOW)).resolves.toEqual({ accessKeyId: KEY.accessKeyId, region: 'us-east-1' });
+  const request = await signed();
+  const signature = /Signature=([0-9a-f]{64})$/.exec(String(request.headers.authorization))![1];
+  await expect(verifySigV4(request, secrets, NOW)).resolves.toEqual({
+    accessKeyId: KEY.accessKeyId,
+    region: 'us-east-1',
+    signature,
+    signingDate: NOW,
+  });
   const body = '<PutJobTaggingRequest><Tags/></PutJobTaggingRequest>';
   await expect(verifySigV4(await signed({ method: 'PUT', path: '/v20180820/jobs/abc-123/tagging', query: {}, body }), secrets, NOW)).resolves.toBeTruthy();
   // Repeated query names (ListJobs jobStatuses) and any region in the scope.
   const list = await signed({ method: 'GET', path: '/v20180820/jobs', query: { jobStatuses: ['Active', 'Complete'], maxResults: '5' }, region: 'eu-west-1' });
-  await expect(verifySigV4(list, secrets, NOW)).resolves.toEqual({ accessKeyId: KEY.accessKeyId, region: 'eu-west-1' });
+  await expect(verifySigV4(list, secrets, NOW)).resolves.toMatchObject({ accessKeyId: KEY.accessKeyId, region: 'eu-west-1' });
 });
 
 test('no Authorization header: AccessDenied', async () => {
@@ -129,6 +139,43 @@ test('more than 15 minutes off: RequestTimeTooSkewed, either way', async () => {
   });
   expect((await rejection(await signed({ date: new Date(NOW.getTime() + 16 * 60_000) }))).code).toBe('RequestTimeTooSkewed');
   await expect(verifySigV4(await signed({ date: new Date(NOW.getTime() - 14 * 60_000) }), secrets, NOW)).resolves.toBeTruthy();
+});
+
+test('a request expires 15 minutes after its x-amz-date, and is not accepted more than 15 minutes early', async () => {
+  const request = await signed();
+  const at = (ms: number) => new Date(NOW.getTime() + ms);
+  // The same request, checked at different server times: accepted up to exactly 15 minutes either side.
+  await expect(verifySigV4(request, secrets, at(15 * 60_000))).resolves.toBeTruthy();
+  expect((await rejection(request, at(15 * 60_000 + 1000))).code).toBe('RequestTimeTooSkewed');
+  await expect(verifySigV4(request, secrets, at(-15 * 60_000))).resolves.toBeTruthy();
+  expect((await rejection(request, at(-15 * 60_000 - 1000))).code).toBe('RequestTimeTooSkewed');
+  // Far off either way, and no usable date at all.
+  expect((await rejection(request, at(24 * 3600_000))).code).toBe('RequestTimeTooSkewed');
+  expect((await rejection(request, at(-24 * 3600_000))).code).toBe('RequestTimeTooSkewed');
+  const undated = await signed();
+  undated.headers['x-amz-date'] = '2026-11-22 06:30:00';
+  expect(await rejection(undated)).toMatchObject({ code: 'AccessDenied', status: 403, message: expect.stringMatching(/x-amz-date/) });
+});
+
+test('presigned URLs (query-string auth) are refused, expired or not; with an Authorization header too, InvalidArgument', async () => {
+  const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+  const presign = async (signingDate: Date, expiresIn: number): Promise<ReceivedRequest> => {
+    const out = await signer.presign(
+      { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: 8080, path: '/v20180820/jobs', query: {}, headers: { host: '127.0.0.1:8080' } },
+      { signingDate, expiresIn }
+    );
+    const search = new URLSearchParams(out.query as Record<string, string>).toString();
+    expect(search).toMatch(/X-Amz-Signature=[0-9a-f]{64}/);
+    return { method: 'GET', url: `/v20180820/jobs?${search}`, headers: { host: '127.0.0.1:8080' }, body: Buffer.alloc(0) };
+  };
+  const fresh = await rejection(await presign(NOW, 900));
+  expect(fresh).toMatchObject({ code: 'AccessDenied', status: 403, message: expect.stringMatching(/^Presigned URLs .* are not supported/) });
+  const expired = await rejection(await presign(new Date(NOW.getTime() - 2 * 3600_000), 60));
+  expect(expired).toMatchObject({ code: 'AccessDenied', status: 403, message: fresh.message });
+
+  const both = await signed({ method: 'GET', path: '/v20180820/jobs', query: {} });
+  both.url += '?X-Amz-Signature=0000';
+  expect(await rejection(both)).toMatchObject({ code: 'InvalidArgument', status: 400, message: expect.stringMatching(/^Only one auth mechanism allowed/) });
 });
 
 test('a malformed header or another service: AuthorizationHeaderMalformed', async () => {
