@@ -20,7 +20,7 @@ export interface SignedBytesOptions {
   method: string;
   path: string;
   accountId: string;
-  body?: string;
+  body?: string | Buffer;
   signingDate?: Date;
 }
 
@@ -60,7 +60,13 @@ export async function signedRequestBytes(options: SignedBytesOptions): Promise<B
     { signingDate: options.signingDate }
   );
   const headerLines = Object.entries(signed.headers).map(([name, value]) => `${name}: ${value}\r\n`);
-  return Buffer.from(`${options.method} ${options.path} HTTP/1.1\r\n${headerLines.join('')}connection: close\r\n\r\n${body}`);
+  const head = `${options.method} ${options.path} HTTP/1.1\r\n${headerLines.join('')}connection: close\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head), Buffer.from(body)]);
+}
+
+/** Signs and sends one request (any body, bytes included); the status and body of the answer. */
+export async function signedRequest(options: SignedBytesOptions): Promise<{ status: number; text: string }> {
+  return sendRaw(options.url, await signedRequestBytes(options));
 }
 
 /**

@@ -14,7 +14,7 @@ import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
 import { createBucket, csvJob, putText, readReport, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { prng } from '../helpers/prng';
-import { signedRequest } from '../helpers/signed-request';
+import { signedRequest } from '../helpers/raw-http';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 const SEED = Number(process.env.S3BATCH_FUZZ_SEED ?? 8);
@@ -257,7 +257,7 @@ describe('HTTP API', () => {
     for (let i = 0; i < 500; i++) {
       const raw = hostileBody();
       const body = typeof raw === 'string' ? raw.replace('TOKEN', randomUUID()) : raw;
-      const answer = await signedRequest({ baseUrl: api.url, credentials: KEY, accountId: ACCOUNT, method: 'POST', path: '/v20180820/jobs', body });
+      const answer = await signedRequest({ url: api.url, credentials: KEY, accountId: ACCOUNT, method: 'POST', path: '/v20180820/jobs', body });
       const where = `seed ${SEED}, case ${i}: ${answer.status} ${answer.text.slice(0, 300)} for ${String(body).slice(0, 300)}`;
       if (answer.status < 400 || answer.status >= 500) {
         // A body that happens to be a valid request may create a job; anything else must be refused by the client's fault.
@@ -266,10 +266,10 @@ describe('HTTP API', () => {
       }
       if (!/<Code>\w+<\/Code>/.test(answer.text) || !/<Message>[^<]+<\/Message>/.test(answer.text)) throw new Error(`no AWS error body: ${where}`);
     }
-    const huge = await signedRequest({ baseUrl: api.url, credentials: KEY, accountId: ACCOUNT, method: 'POST', path: '/v20180820/jobs', body: 'x'.repeat(2 * 1024 * 1024) });
+    const huge = await signedRequest({ url: api.url, credentials: KEY, accountId: ACCOUNT, method: 'POST', path: '/v20180820/jobs', body: 'x'.repeat(2 * 1024 * 1024) });
     expect(huge.status).toBeGreaterThanOrEqual(400);
     expect(huge.status).toBeLessThan(500);
-    const list = await signedRequest({ baseUrl: api.url, credentials: KEY, accountId: ACCOUNT, method: 'GET', path: '/v20180820/jobs' });
+    const list = await signedRequest({ url: api.url, credentials: KEY, accountId: ACCOUNT, method: 'GET', path: '/v20180820/jobs' });
     expect(list.status).toBe(200);
   }, 180_000);
 });
