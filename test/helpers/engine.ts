@@ -18,6 +18,7 @@ import type { WorkerConfig } from '../../src/spec/worker-config';
 import { workerConfigForStack } from '../../scripts/stack/worker-config';
 import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
 import type { CustomOperationDefinition } from '../../src/activities/operations/custom';
+import { mapConcurrently } from './concurrency';
 import { getStack, s3Client, uniqueName } from './stack';
 import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 
@@ -102,14 +103,7 @@ export async function createBucket(s3: S3Client, bucket: string, options: { obje
 
 /** Puts objects with small bodies, `concurrency` at a time. */
 export async function seedObjects(s3: S3Client, bucket: string, keys: string[], concurrency = 32): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < keys.length) {
-      const key = keys[next++]!;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body of ${key}` }));
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await mapConcurrently(keys, concurrency, (key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body of ${key}` })));
 }
 
 /** URL-encodes a key the way a manifest wants it. */

@@ -24,6 +24,7 @@ import {
 import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import { JobClient } from '../../src/job-client';
+import { mapConcurrently } from '../helpers/concurrency';
 import { createBucket, manifestKey, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { jobTaskTimes, type TaskTimes } from '../helpers/task-history';
 
@@ -179,14 +180,11 @@ test('all 50 complete; ListJobs stays correct while they run and after', async (
       ProgressSummary: { TotalNumberOfTasks: job.keys.length, NumberOfTasksSucceeded: job.keys.length, NumberOfTasksFailed: 0 },
     });
   }
-  const tagged = await Promise.all(
-    jobs.flatMap((job) =>
-      job.keys.map(async (key) => {
-        const out = await engine.s3.send(new GetObjectTaggingCommand({ Bucket: data, Key: key }));
-        return out.TagSet?.find((t) => t.Key === 'load')?.Value === String(job.index);
-      })
-    )
-  );
+  const objects = jobs.flatMap((job) => job.keys.map((key) => ({ key, index: job.index })));
+  const tagged = await mapConcurrently(objects, 16, async ({ key, index }) => {
+    const out = await engine.s3.send(new GetObjectTaggingCommand({ Bucket: data, Key: key }));
+    return out.TagSet?.find((t) => t.Key === 'load')?.Value === String(index);
+  });
   expect(tagged.filter((ok) => !ok)).toHaveLength(0);
 
   // After: exactly once each, whatever the page size; the filters agree.

@@ -88,8 +88,9 @@ test("a hung request is abandoned after the connection's requestTimeoutSeconds, 
   );
   proxy.setRates({ hang: 1 });
   try {
+    // The task's client (one attempt: Temporal retries tasks); the many-call client would repeat the hung call.
     const call = connections
-      .s3('default')
+      .taskS3('default')
       .send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'k', Tagging: { TagSet: [{ Key: 't', Value: 'hang' }] } }));
     const err = await call.then(
       () => undefined,
