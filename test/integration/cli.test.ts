@@ -2,7 +2,7 @@
  * The built s3batch CLI (lib/src/cli/main.js, as `npm install -g` would run it), spawned against the real local stack
  * for every command: create-job from a file and from flags, describe-job, list-jobs (status filter, paging),
  * update-job-status Ready and Cancelled, pause, resume, update-job-priority, watch, report; then bad input and an
- * unreachable server, each with its exit code. A worker from startEngine() runs the jobs on its own task queue.
+ * unreachable server (for every command, redrive included), each with its exit code. A worker from startEngine() runs the jobs on its own task queue.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -227,6 +227,11 @@ test('bad input: exit code 2 and a message that says what to fix', async () => {
     [['create-job', '--operation', 'tagging', '--tag', 'no-equals-sign'], /expected key=value/],
     [['create-job', '--operation', 'copy', '--manifest', `s3://${data}/m.csv`, '--no-report'], /--operation copy needs --target-bucket/],
     [['create-job', join(dir, 'does-not-exist.json')], /cannot read the job file .*ENOENT/],
+    [['pause'], /missing required argument 'job-id'/],
+    [['resume', '  '], /invalid for argument 'job-id'\. expected a job id \(empty\)/],
+    [['watch', 'x', '--interval', '0'], /option '--interval <ms>' argument '0' is invalid\. expected a whole number from 1 to 60000/],
+    [['report', 'x', '--limit', 'ten'], /option '--limit <n>' argument 'ten' is invalid/],
+    [['redrive', 'x', '--priority', 'high'], /option '--priority <n>' argument 'high' is invalid/],
   ];
   for (const [args, message] of cases) {
     const result = await expectExit(args, EXIT_CODES.badInput);
@@ -255,7 +260,19 @@ test('bad input: exit code 2 and a message that says what to fix', async () => {
 test('an unreachable server: exit code 4 and a message naming S3BATCH_TEMPORAL_ADDRESS', async () => {
   const valid = jobFile('valid', csvJob({ bucket: data, key: 'manifests/file.csv' }, { S3DeleteObjectTagging: {} }, reports));
   const away = { S3BATCH_TEMPORAL_ADDRESS: '127.0.0.1:1', S3BATCH_CONNECT_TIMEOUT_MS: '1000' };
-  for (const args of [['describe-job', 'x'], ['list-jobs'], ['create-job', valid], ['pause', 'x'], ['watch', 'x'], ['report', 'x']]) {
+  const commands = [
+    ['describe-job', 'x'],
+    ['list-jobs'],
+    ['create-job', valid],
+    ['update-job-status', 'x', 'Ready'],
+    ['pause', 'x'],
+    ['resume', 'x'],
+    ['update-job-priority', 'x', '5'],
+    ['watch', 'x'],
+    ['report', 'x'],
+    ['redrive', 'x'],
+  ];
+  for (const args of commands) {
     const result = await expectExit(args, EXIT_CODES.unreachable, away);
     expect(result.stderr).toContain('cannot reach the Temporal server at 127.0.0.1:1');
     expect(result.stderr).toContain('S3BATCH_TEMPORAL_ADDRESS');

@@ -2,7 +2,7 @@
  * The Temporal CLI path, with the real `temporal` binary: start a job from a JSON file with `temporal workflow
  * start`, read it with `temporal workflow query`, pause and resume it with `temporal workflow update execute`,
  * find it with `temporal workflow list --query "S3BatchJobStatus='…'"`, and check what Temporal Web shows
- * (search attributes, memo, current details).
+ * (search attributes, memo, current details); cancel it with our update and with `temporal workflow cancel`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,4 +104,24 @@ test('cancel with the temporal CLI: the job ends Cancelled', async () => {
   await cli(['workflow', 'update', 'execute', '-w', jobId, '--name', 'updateJobStatus', '--input', '{"RequestedJobStatus":"Cancelled","StatusUpdateReason":"stop"}']);
   const result = JSON.parse(await cli(['workflow', 'result', '-w', jobId, '-o', 'json']));
   expect(JSON.stringify(result)).toContain('"Status":"Cancelled"');
+});
+
+test('temporal workflow cancel (what Temporal Web\'s Cancel button sends) ends the job Cancelled, counting what ran', async () => {
+  const etag = await putText(engine.s3, data, 'cli3.csv', keys.map((k) => `${data},${k}\n`).join(''));
+  const request = csvJob({ bucket: data, key: 'cli3.csv', etag }, { S3DeleteObjectTagging: {} }, data, {
+    Extensions: { PageSize: 30, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 1 },
+  });
+  const jobId = `cli-wfcancel-${Date.now()}`;
+  await cli(['workflow', 'start', '--type', 'batchJobWorkflow', '--task-queue', engine.taskQueue, '-w', jobId, '--input', JSON.stringify(request)]);
+  await until(jobId, (j) => j.ProgressSummary.NumberOfTasksSucceeded > 0);
+  await cli(['workflow', 'cancel', '-w', jobId]);
+  const result = JSON.parse(await cli(['workflow', 'result', '-w', jobId, '-o', 'json']));
+  expect(result.status).toBe('COMPLETED');
+  expect(JSON.stringify(result)).toContain('"Status":"Cancelled"');
+  const job = await engine.jobs.describeJob(jobId);
+  expect(job.Status).toBe('Cancelled');
+  expect(job.StatusUpdateReason).toBe('Cancelled through Temporal');
+  // Stopped part-way: some tasks ran and were counted, not all 300.
+  expect(job.ProgressSummary.NumberOfTasksSucceeded).toBeGreaterThan(0);
+  expect(job.ProgressSummary.NumberOfTasksSucceeded).toBeLessThan(300);
 });
