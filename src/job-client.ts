@@ -21,7 +21,7 @@ import {
   type UpdateJobStatusResult,
 } from './shared/messages';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from './shared/search-attributes';
-import { JobListing } from './job-listing';
+import { JobListing, type RawExecution } from './job-listing';
 import type { JobDescriptor, JobProgressSummary } from './shared/types';
 // Not re-exported by the package root; the same helper `workflow.list()` uses to decode memos and search attributes.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
@@ -348,8 +348,8 @@ export class JobClient {
     const response = await listing.page(Math.max(1, options.maxResults ?? 1000), options.nextToken);
     const jobs: JobListEntry[] = [];
     for (const raw of response.executions) {
-      const wf = await executionInfoFromRaw(raw, this.client.workflow.options.loadedDataConverter, raw, this.client.options.namespace);
-      const memo = (wf.memo ?? {}) as { Description?: string | null; Progress?: Record<string, number | string | null> };
+      const wf = await this.executionInfo(raw);
+      const memo = (wf.memo ?? {}) as { Description?: string | null; CreationTime?: string; Progress?: Record<string, number | string | null> };
       const progress = memo.Progress;
       jobs.push({
         JobId: wf.workflowId,
@@ -357,7 +357,7 @@ export class JobClient {
         Operation: String(wf.typedSearchAttributes.get(JobOperationKey) ?? ''),
         Priority: Number(wf.typedSearchAttributes.get(JobPriorityKey) ?? 0),
         Status: String(wf.typedSearchAttributes.get(JobStatusKey) ?? 'New'),
-        CreationTime: wf.startTime.toISOString(),
+        CreationTime: memo.CreationTime ?? wf.startTime.toISOString(),
         TerminationDate: wf.closeTime?.toISOString(),
         ProgressSummary: progress
           ? {
@@ -371,6 +371,23 @@ export class JobClient {
     return { jobs, nextToken: response.nextToken };
   }
 
+  /**
+   * A listed execution, decoded. A job whose memo this client cannot decode (written under a payload key it lacks)
+   * is still listed, from its search attributes, without Description and progress: one such job must not make the
+   * whole listing fail.
+   */
+  private async executionInfo(raw: RawExecution) {
+    const converter = this.client.workflow.options.loadedDataConverter;
+    const namespace = this.client.options.namespace;
+    try {
+      return await executionInfoFromRaw(raw, converter, raw, namespace);
+    } catch {
+      // Inherits every field (protobuf defaults live on the prototype, so a spread would lose them) but the memo.
+      const withoutMemo = Object.create(raw, { memo: { value: undefined } }) as RawExecution;
+      return executionInfoFromRaw(withoutMemo, converter, withoutMemo, namespace);
+    }
+  }
+
   /** The visibility query for jobs, optionally only those in the given statuses (and on this client's task queue). */
   private listQuery(statuses: JobStatus[] | undefined, options: { onlyThisTaskQueue?: boolean } = {}): string {
     const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`];
@@ -379,20 +396,19 @@ export class JobClient {
     return clauses.join(' AND ');
   }
 
-  /** Lists jobs, newest first, optionally only those in the given statuses (runs that continued as new left out). */
-  async listJobs(options: { statuses?: JobStatus[]; limit?: number } = {}) {
+  /**
+   * Every job on this client's task queue, newest first, optionally only those in the given statuses and at most
+   * `limit` of them: listJobsPage's pages, followed to the end.
+   */
+  async listJobs(options: { statuses?: JobStatus[]; limit?: number } = {}): Promise<JobListEntry[]> {
     const jobs: JobListEntry[] = [];
-    const query = `${this.listQuery(options.statuses)} AND ExecutionStatus != 'ContinuedAsNew'`;
-    for await (const wf of this.client.workflow.list({ query })) {
-      jobs.push({
-        JobId: wf.workflowId,
-        Status: String(wf.typedSearchAttributes.get(JobStatusKey) ?? ''),
-        Operation: String(wf.typedSearchAttributes.get(JobOperationKey) ?? ''),
-        Priority: Number(wf.typedSearchAttributes.get(JobPriorityKey) ?? 0),
-        CreationTime: wf.startTime.toISOString(),
-      });
-      if (options.limit && jobs.length >= options.limit) break;
-    }
+    let nextToken: string | undefined;
+    do {
+      const maxResults = options.limit ? Math.min(1000, options.limit - jobs.length) : 1000;
+      const page = await this.listJobsPage({ statuses: options.statuses, maxResults, nextToken });
+      jobs.push(...page.jobs);
+      nextToken = page.nextToken;
+    } while (nextToken && (!options.limit || jobs.length < options.limit));
     return jobs;
   }
 

@@ -165,6 +165,8 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     setCurrentDetails(progressLine(state));
     upsertMemo({
       Description: state.job.request.Description ?? null,
+      // The first run's start: a continued run's own start time (all visibility has) is not when the job was created.
+      CreationTime: state.createdAt,
       Progress: {
         Status: state.status,
         TotalNumberOfTasks: totalTasks(state) ?? null,

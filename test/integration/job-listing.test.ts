@@ -130,6 +130,8 @@ test('a job whose workflow continued as new is listed once, as its latest run', 
 
   const entry = await listedAs(jobId, ['Complete']);
   expect(entry).toMatchObject({ Status: 'Complete', Description: 'continues as new' });
+  // Created when its first run started, as DescribeJob says, not when its latest run did.
+  expect(entry.CreationTime).toBe((await engine.jobs.describeJob(jobId)).CreationTime);
   for (const maxResults of [1, 1000]) {
     expect((await listAll({ maxResults })).filter((j) => j.JobId === jobId)).toHaveLength(1);
   }
@@ -164,3 +166,33 @@ test('a job that continues as new while a listing pages through is listed once, 
     await engine.jobs.cancelJob(newer, 'done');
   }
 }, 180_000);
+
+test('listJobs follows the pages to the end (or to its limit), by status; waitForCompletion reports each change', async () => {
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, data, { Report: { Enabled: false }, Description: 'watched', Extensions: { PageSize: 1, MaxConcurrentPages: 1 } })
+  );
+  const seen: string[] = [];
+  const final = await engine.jobs.waitForCompletion(jobId, {
+    pollMs: 50,
+    timeoutMs: 60_000,
+    onProgress: (job) => seen.push(`${job.Status} ${job.ProgressSummary.NumberOfTasksSucceeded}`),
+  });
+  expect(final.Status).toBe('Complete');
+  // One call per change, never twice for the same state, the last the final one; progress only grows.
+  expect(new Set(seen).size).toBe(seen.length);
+  expect(seen.at(-1)).toBe(`Complete ${keys.length}`);
+  const counts = seen.map((s) => Number(s.split(' ')[1]));
+  expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  await listedAs(jobId, ['Complete']);
+
+  const paged = await listAll({ maxResults: 1000 });
+  const all = await engine.jobs.listJobs();
+  expect(all.map((j) => j.JobId)).toEqual(paged.map((j) => j.JobId));
+  expect(all.find((j) => j.JobId === jobId)).toMatchObject({ Status: 'Complete', Description: 'watched' });
+  expect(all.length).toBeGreaterThan(2);
+  expect((await engine.jobs.listJobs({ limit: 2 })).map((j) => j.JobId)).toEqual(paged.slice(0, 2).map((j) => j.JobId));
+  const complete = await engine.jobs.listJobs({ statuses: ['Complete'] });
+  expect(complete.every((j) => j.Status === 'Complete')).toBe(true);
+  expect(complete.map((j) => j.JobId)).toContain(jobId);
+  expect(await engine.jobs.listJobs({ statuses: ['Preparing'] })).toEqual([]);
+}, 120_000);

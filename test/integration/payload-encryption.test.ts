@@ -128,5 +128,13 @@ test('a client with another key cannot read the job, and says which key it lacks
   );
   const page = await jobs.listJobsPage({ maxResults: 1 });
   const jobId = page.jobs[0]!.JobId;
+  expect(page.jobs[0]!.Description).toBe(description);
   await expect(other.describeJob(jobId)).rejects.toThrow(/key "t1", which is not among this process's keys \(t2\)/);
+  // It still lists the job, from what Temporal indexes (status, operation, priority), without the encrypted memo.
+  for (const client of [other, engine.jobs]) {
+    const listed = (await client.listJobs()).find((j) => j.JobId === jobId);
+    expect(listed).toMatchObject({ JobId: jobId, Status: 'Complete', Operation: 'S3PutObjectTagging' });
+    expect(listed!.Description).toBeUndefined();
+    expect(listed!.ProgressSummary).toBeUndefined();
+  }
 });
