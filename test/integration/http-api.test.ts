@@ -186,6 +186,35 @@ test('the whole lifecycle: create (confirmation required), describe, tag, reprio
   });
 });
 
+test('a job that fails (manifest ETag mismatch): Failed with FailureReasons in the reference\'s shape, listed with its dates', async () => {
+  const input = createJobInput({
+    ConfirmationRequired: false,
+    Description: 'fails on its manifest',
+    Manifest: {
+      Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key'] },
+      Location: { ObjectArn: `arn:aws:s3:::${manifest.bucket}/${manifest.key}`, ETag: '0123456789abcdef0123456789abcdef' },
+    },
+  });
+  const { JobId: jobId } = await s3control.send(new CreateJobCommand(input));
+  const failed = await waitForStatus(jobId!, ['Complete', 'Failed', 'Cancelled']);
+  expect(failed.Status).toBe('Failed');
+  // S3 Batch spec §1.2: FailureReasons is JobFailure[] of {FailureCode 1-64, FailureReason 1-256}, set when the job fails.
+  expect(failed.FailureReasons).toHaveLength(1);
+  const [reason] = failed.FailureReasons!;
+  expect(reason!.FailureCode).toBe('ManifestETagMismatch');
+  expect(reason!.FailureReason!.length).toBeGreaterThanOrEqual(1);
+  expect(reason!.FailureReason!.length).toBeLessThanOrEqual(256);
+  expect(failed.TerminationDate!.getTime()).toBeGreaterThanOrEqual(failed.CreationTime!.getTime());
+  expect(failed.ProgressSummary).toMatchObject({ NumberOfTasksSucceeded: 0, NumberOfTasksFailed: 0 });
+
+  // §1.3: a JobListDescriptor has JobId, Description, Operation, Priority, Status, CreationTime, TerminationDate, ProgressSummary.
+  const listed = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Failed'] }));
+  const entry = listed.Jobs!.find((j) => j.JobId === jobId)!;
+  expect(entry).toMatchObject({ JobId: jobId, Description: 'fails on its manifest', Operation: 'S3PutObjectTagging', Priority: 10, Status: 'Failed' });
+  expect(entry.CreationTime!.getTime()).toBe(failed.CreationTime!.getTime());
+  expect(entry.TerminationDate).toBeInstanceOf(Date);
+});
+
 test('ListJobs filters by status and pages with MaxResults and NextToken; UpdateJobStatus Cancelled cancels', async () => {
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await s3control.send(new CreateJobCommand(createJobInput({ Description: `page ${i}` })))).JobId!);
