@@ -65,7 +65,8 @@ export const Grant = z
   })
   .strict();
 
-export const ChecksumAlgorithm = z.enum(['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME']);
+/** Every algorithm S3 names (spec §4.1 and §4.10), for a copy's new checksum and for S3ComputeObjectChecksum alike. */
+export const ChecksumAlgorithm = z.enum(['CRC32', 'CRC32C', 'CRC64NVME', 'MD5', 'SHA1', 'SHA256', 'SHA512', 'XXHASH64', 'XXHASH3', 'XXHASH128']);
 
 export const S3PutObjectCopy = z
   .object({
@@ -201,22 +202,9 @@ export const LambdaInvoke = z
     }
   });
 
-export const ComputeChecksumAlgorithm = z.enum([
-  'CRC32',
-  'CRC32C',
-  'CRC64NVME',
-  'MD5',
-  'SHA1',
-  'SHA256',
-  'SHA512',
-  'XXHASH64',
-  'XXHASH3',
-  'XXHASH128',
-]);
-
 export const S3ComputeObjectChecksum = z
   .object({
-    ChecksumAlgorithm: ComputeChecksumAlgorithm.default('CRC64NVME'),
+    ChecksumAlgorithm: ChecksumAlgorithm.default('CRC64NVME'),
     ChecksumType: z.enum(['FULL_OBJECT', 'COMPOSITE']).default('FULL_OBJECT'),
   })
   .strict()

@@ -68,6 +68,15 @@ describe('job spec', () => {
     ]);
   });
 
+  test("a copy's ChecksumAlgorithm takes every algorithm the reference lists (§4.1), and names the field otherwise", () => {
+    const copy = (ChecksumAlgorithm: string) =>
+      problems({ ...base, Operation: { S3PutObjectCopy: { TargetResource: 'arn:aws:s3:::target', ChecksumAlgorithm } } });
+    for (const algorithm of ['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME', 'SHA512', 'MD5', 'XXHASH64', 'XXHASH3', 'XXHASH128']) {
+      expect([algorithm, copy(algorithm)]).toEqual([algorithm, []]);
+    }
+    expect(copy('CRC16')).toEqual([expect.stringMatching(/^Operation\.S3PutObjectCopy\.ChecksumAlgorithm: .*XXHASH128/)]);
+  });
+
   test("each operation's own rules name the field", () => {
     const op = (Operation: object) => problems({ ...base, Operation });
     expect(op({ S3PutObjectAcl: { AccessControlPolicy: {} } })).toEqual([
