@@ -273,7 +273,7 @@ test('multipart: a 30 MB object is copied in parts with its bytes, metadata and 
   expect(explicit['big/object.bin']).toEqual(failed('NotImplemented', '501'));
 }, 180_000);
 
-test('moto: canned ACL public-read, STANDARD_IA and SSE-S3 are read back; archived sources fail; multipart there too', async () => {
+test('moto: canned ACL public-read, explicit grants, STANDARD_IA, SSE-S3 and SSE-KMS with a bucket key are read back; archived sources fail; multipart there too', async () => {
   const small = Buffer.from('moto object');
   const big = randomBytes(12 * MiB);
   await put(moto, { Bucket: motoBucket, Key: 'in/small.txt', Body: small, Tagging: 'a=1' });
@@ -315,4 +315,35 @@ test('moto: canned ACL public-read, STANDARD_IA and SSE-S3 are read back; archiv
   );
   expect(sse['in/small.txt']).toEqual(succeeded);
   expect((await head(moto, motoBucket, 'sse/in/small.txt')).ServerSideEncryption).toBe('AES256');
+
+  // Explicit grants (sent as x-amz-grant-* headers) and SSE-KMS with a bucket key, read back from the copy.
+  const kmsKey = `arn:aws:kms:us-east-1:123456789012:key/${'0'.repeat(8)}-copy-test`;
+  const granted = await copyJob(
+    'moto-grants-kms',
+    [[motoBucket, 'in/small.txt']],
+    {
+      TargetKeyPrefix: 'granted/',
+      AccessControlGrants: [
+        { Grantee: { TypeIdentifier: 'uri', Identifier: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers' }, Permission: 'READ_ACP' },
+      ],
+      MetadataDirective: 'REPLACE',
+      NewObjectMetadata: { SSEAlgorithm: 'KMS' },
+      SSEAwsKmsKeyId: kmsKey,
+      BucketKeyEnabled: true,
+    },
+    { moto: true }
+  );
+  expect(granted['in/small.txt']).toEqual(succeeded);
+  const grants = (await moto.send(new GetObjectAclCommand({ Bucket: motoBucket, Key: 'granted/in/small.txt' }))).Grants;
+  expect(grants).toContainEqual(
+    expect.objectContaining({
+      Grantee: expect.objectContaining({ URI: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers' }),
+      Permission: 'READ_ACP',
+    })
+  );
+  expect(await head(moto, motoBucket, 'granted/in/small.txt')).toMatchObject({
+    ServerSideEncryption: 'aws:kms',
+    SSEKMSKeyId: kmsKey,
+    BucketKeyEnabled: true,
+  });
 }, 180_000);
