@@ -218,3 +218,45 @@ test('WaitForRestore: waiting pages leave the window to later pages; a cancel re
     new Set(['Successful: restore requested; the job ended before the restored copy was confirmed'])
   );
 });
+
+test('WaitForRestore: objects still waiting when a page run ends are carried into its next run, and each is reported once', async () => {
+  const keys = Array.from({ length: 6 }, (_, i) => `carry/${i}.bin`);
+  await putArchived(keys);
+  // Each restore reads "in progress" at its first two checks: the waits outlive the run that requested them.
+  await setRestoreTransition({ progression: 'manual', times: 2 });
+  try {
+    const manifest = await putManifest(moto, data, 'carry', rowsOf(keys));
+    const request = csvJob(manifest, { S3InitiateRestoreObject: { ExpirationInDays: 1 } }, reports, {
+      Extensions: {
+        ...onMoto,
+        WaitForRestore: { InitialPollSeconds: 1, MaxPollSeconds: 2 },
+        // One page of six rows, two tasks a run: three runs, the first two ending with restores still waiting.
+        PageSize: 6,
+        TasksPerPageRun: 2,
+        MaxConcurrentTasksPerPage: 1,
+      },
+    });
+    const { jobId } = await engine.jobs.createJob(request);
+    const job = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 120_000 });
+    expect(job.Status).toBe('Complete');
+    expect(job.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 6, NumberOfTasksSucceeded: 6, NumberOfTasksFailed: 0 });
+    const report = await readReport(moto, reports, job.S3Batch.ReportManifestKey!);
+    expect(report.rows.map((r) => r.key).sort()).toEqual([...keys].sort());
+    for (const row of report.rows) expect(row.message).toMatch(/^Successful: restored, readable until /);
+
+    // The page's runs, oldest first: a later run started with the waits an earlier one carried.
+    const runs: string[] = [];
+    for await (const wf of engine.client.workflow.list({ query: `WorkflowId = '${jobId}/page-0'` })) runs.push(wf.runId);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    let carried = 0;
+    for (const runId of runs) {
+      const history = await engine.client.workflow.getHandle(`${jobId}/page-0`, runId).fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const input = JSON.parse(Buffer.from(started?.data ?? []).toString()) as { restoreWaits?: unknown[] };
+      carried += input.restoreWaits?.length ?? 0;
+    }
+    expect(carried).toBeGreaterThan(0);
+  } finally {
+    await setRestoreTransition(undefined);
+  }
+}, 150_000);
