@@ -93,27 +93,27 @@ test('start from a JSON file, query, pause, resume, list, with the temporal CLI'
   expect(completeList).toContain(jobId);
 });
 
-test('cancel with the temporal CLI: the job ends Cancelled', async () => {
-  const etag = await putText(engine.s3, data, 'cli2.csv', keys.map((k) => `${data},${k}\n`).join(''));
-  const request = csvJob({ bucket: data, key: 'cli2.csv', etag }, { S3DeleteObjectTagging: {} }, data, {
+/** Starts a slow untagging job over the 300 objects with `temporal workflow start` and waits until tasks run. */
+async function startRunningJob(name: string): Promise<string> {
+  const etag = await putText(engine.s3, data, `${name}.csv`, keys.map((k) => `${data},${k}\n`).join(''));
+  const request = csvJob({ bucket: data, key: `${name}.csv`, etag }, { S3DeleteObjectTagging: {} }, data, {
     Extensions: { PageSize: 30, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 1 },
   });
-  const jobId = `cli-cancel-${Date.now()}`;
+  const jobId = `${name}-${Date.now()}`;
   await cli(['workflow', 'start', '--type', 'batchJobWorkflow', '--task-queue', engine.taskQueue, '-w', jobId, '--input', JSON.stringify(request)]);
   await until(jobId, (j) => j.ProgressSummary.NumberOfTasksSucceeded > 0);
+  return jobId;
+}
+
+test('cancel with the temporal CLI: the job ends Cancelled', async () => {
+  const jobId = await startRunningJob('cli-cancel');
   await cli(['workflow', 'update', 'execute', '-w', jobId, '--name', 'updateJobStatus', '--input', '{"RequestedJobStatus":"Cancelled","StatusUpdateReason":"stop"}']);
   const result = JSON.parse(await cli(['workflow', 'result', '-w', jobId, '-o', 'json']));
   expect(JSON.stringify(result)).toContain('"Status":"Cancelled"');
 });
 
 test('temporal workflow cancel (what Temporal Web\'s Cancel button sends) ends the job Cancelled, counting what ran', async () => {
-  const etag = await putText(engine.s3, data, 'cli3.csv', keys.map((k) => `${data},${k}\n`).join(''));
-  const request = csvJob({ bucket: data, key: 'cli3.csv', etag }, { S3DeleteObjectTagging: {} }, data, {
-    Extensions: { PageSize: 30, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 1 },
-  });
-  const jobId = `cli-wfcancel-${Date.now()}`;
-  await cli(['workflow', 'start', '--type', 'batchJobWorkflow', '--task-queue', engine.taskQueue, '-w', jobId, '--input', JSON.stringify(request)]);
-  await until(jobId, (j) => j.ProgressSummary.NumberOfTasksSucceeded > 0);
+  const jobId = await startRunningJob('cli-wfcancel');
   await cli(['workflow', 'cancel', '-w', jobId]);
   const result = JSON.parse(await cli(['workflow', 'result', '-w', jobId, '-o', 'json']));
   expect(result.status).toBe('COMPLETED');
