@@ -244,7 +244,7 @@ test('WaitForRestore: objects still waiting when a page run ends are carried int
     expect(report.rows.map((r) => r.key).sort()).toEqual([...keys].sort());
     for (const row of report.rows) expect(row.message).toMatch(/^Successful: restored, readable until /);
 
-    // The page's runs, oldest first: a later run started with the waits an earlier one carried.
+    // The page's runs (in any order): some run started with the waits an earlier one carried.
     const runs: string[] = [];
     for await (const wf of engine.client.workflow.list({ query: `WorkflowId = '${jobId}/page-0'` })) runs.push(wf.runId);
     expect(runs.length).toBeGreaterThanOrEqual(3);
