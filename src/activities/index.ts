@@ -13,8 +13,9 @@ import {
   type FinishGeneratedManifestInput,
   type ListManifestChunkInput,
 } from './manifest/generate';
-import { writeReportManifest, writeReportShard, type WriteShardInput } from './report/write-report';
+import { readShardCounts, writeReportManifest, writeReportShard, type WriteShardInput } from './report/write-report';
 import { checkRestores, type CheckRestoresInput } from './restore-status';
+import { checkPages, type CheckPagesInput } from './page-health';
 import { runTask, type RunTaskInput } from './run-task';
 import { PriorityGate } from './priority-gate';
 import { validateJob } from './validate-job';
@@ -62,6 +63,8 @@ export function createActivities(connections: Connections, options: ActivityOpti
       runTask({ connections, gate, settings: options.operations ?? OperationsConfig.parse({}), custom }, input),
     checkRestores: (input: CheckRestoresInput) => checkRestores(connections, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
+    readShardCounts: (input: Omit<WriteShardInput, 'rows'>) => readShardCounts(connections, input),
+    checkPages: (input: CheckPagesInput) => checkPages(input),
     writeReportManifest: (input: { jobId: string; report: ReportRef }) => writeReportManifest(connections, input),
     deliverStatusWebhook: (input: DeliverStatusWebhookInput) =>
       deliverStatusWebhook(options.webhooks ?? { timeoutMs: 10_000 }, input),

@@ -11,6 +11,11 @@ export function pageWorkflowId(jobId: string, pageIndex: number): string {
   return `${jobId}/page-${pageIndex}`;
 }
 
+/** The workflow id of a page's current execution: the page's own id, or `<page id>/restart-<n>` after n restarts. */
+export function pageRunWorkflowId(jobId: string, pageIndex: number, restarts = 0): string {
+  return restarts > 0 ? `${pageWorkflowId(jobId, pageIndex)}/restart-${restarts}` : pageWorkflowId(jobId, pageIndex);
+}
+
 /** The job ARN in AWS's form; the account and region are placeholders unless the job gave an AccountId. */
 export function jobArn(jobId: string, accountId = '000000000000', region = 'local'): string {
   return `arn:aws:s3:${region}:${accountId}:job/${jobId}`;

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JobStatus } from './job-status';
-import type { JobDescriptor, PageProgress } from './types';
+import type { JobDescriptor, PageFailure, PageProgress } from './types';
 
 // ---- Job workflow: what users and services call ----
 
@@ -67,6 +67,11 @@ export const pageProgressSignal = defineSignal<[PageProgress]>('pageProgress');
  * job stops counting the page against MaxConcurrentPages, so restores of later pages start meanwhile.
  */
 export const pageWaitingSignal = defineSignal<[{ pageIndex: number }]>('pageWaiting');
+/**
+ * Page → job: the page cannot go on (its manifest range or its report shard failed for good, or after all retries).
+ * Sent as the page's last word before it fails; the job fails (permanent) or restarts the page from `restart`.
+ */
+export const pageFailedSignal = defineSignal<[PageFailure]>('pageFailed');
 /** Page → job: the page has stopped starting tasks and none is in flight. */
 export const pagePausedSignal = defineSignal<[{ pageIndex: number }]>('pagePaused');
 

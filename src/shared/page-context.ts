@@ -50,6 +50,12 @@ export interface PageJobContext {
   priorityKey: number;
 }
 
+/**
+ * The detail of a page run's failure after it signalled the job (pageFailedSignal): the job's page check leaves
+ * such a run to the signal, which already carried the reason, the counts and where to resume.
+ */
+export const PAGE_FAILURE_NOTIFIED = 'pageFailureNotified';
+
 /** The report's folder for a job: `<prefix>/job-<jobId>` (AWS's layout). */
 export function reportJobFolder(report: ReportRef, jobId: string): string {
   return report.prefix ? `${report.prefix}/job-${jobId}` : `job-${jobId}`;

@@ -57,6 +57,41 @@ export interface PageProgress {
   interim?: boolean;
 }
 
+/** Extensions.WaitForRestore: one object waiting for its restore; JSON-safe, carried across a page's continue-as-new. */
+export interface RestoreWait {
+  row: TaskRow;
+  requestedAt: number;
+  intervalMs: number;
+  nextCheckAt: number;
+}
+
+/** Where a page run starts: its first row, its part number, and restores carried in from the previous part. */
+export interface PageResume {
+  cursor?: number;
+  part?: number;
+  restoreWaits?: RestoreWait[];
+}
+
+/** A page's report that it cannot go on (pageFailedSignal). */
+export interface PageFailure {
+  pageIndex: number;
+  /** The part that failed: nothing of it has been reported, unless `ran` says so. */
+  part: number;
+  /** FailureCode for the job: the failing call's error type (e.g. ManifestETagMismatch, AccessDenied). */
+  code: string;
+  /** What failed and why, for the job's FailureReason. */
+  reason: string;
+  /** True when retrying cannot help (a non-retryable error): the job fails. Else the job restarts the page. */
+  permanent: boolean;
+  /**
+   * Counts of the part's tasks that ran although their shard could not be written (a permanent report failure):
+   * they ran once, so they count once; their rows are missing from the report, and the reason says so.
+   */
+  ran?: { succeeded: number; failed: number; failures: FailureCounts };
+  /** Where a restart of the page picks up: the failed run's own start (its earlier parts have reported). */
+  resume: PageResume;
+}
+
 export interface JobProgressSummary {
   TotalNumberOfTasks?: number;
   NumberOfTasksSucceeded: number;

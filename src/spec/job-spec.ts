@@ -228,6 +228,16 @@ export const JobExtensions = z
      */
     PagesPerRun: z.number().int().min(1).max(1000).default(200),
     TasksPerPageRun: z.number().int().min(1).max(1000).default(500),
+    /**
+     * How often the job asks Temporal whether its pages in flight are still alive. A page run that was terminated,
+     * timed out or failed without telling the job is found by this check and restarted from where it began.
+     */
+    PageHealthCheckSeconds: z.number().int().min(1).max(3600).default(60),
+    /**
+     * Restarts of one page after its runs died (transient causes: S3 unreachable for minutes, an operator's
+     * terminate); past this the job fails with the last reason. Permanent causes fail the job at once.
+     */
+    MaxPageRestarts: z.number().int().min(0).max(100).default(3),
   })
   .strict();
 

@@ -17,9 +17,11 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
@@ -32,10 +34,11 @@ import type { createActivities } from '../activities';
 import type { PreparedManifest } from '../activities/manifest/prepare';
 import { INVENTORY_MANIFEST_NAME, type ResolvedJob } from '../spec/job-spec';
 import { formatProblems } from '../shared/problems';
-import { pageWorkflowId } from '../shared/constants';
+import { pageRunWorkflowId } from '../shared/constants';
 import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
 import {
   describeJobQuery,
+  pageFailedSignal,
   pageModeSignal,
   pagePausedSignal,
   pageProgressSignal,
@@ -51,7 +54,15 @@ import {
 import { reportJobFolder, type PageJobContext } from '../shared/page-context';
 import { priorityKeyFor } from '../shared/priority';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from '../shared/search-attributes';
-import { addFailures, truncate, type FailureCounts, type JobDescriptor, type JobFailure } from '../shared/types';
+import {
+  addFailures,
+  truncate,
+  type FailureCounts,
+  type JobDescriptor,
+  type JobFailure,
+  type PageFailure,
+  type PageResume,
+} from '../shared/types';
 import { batchPageWorkflow, type PageInput } from './batch-page';
 import { describeJob, progressLine, totalTasks } from './describe';
 import { chunkManifest, listingWanted, listNextChunk, newListing, type ListingState } from './manifest-listing';
@@ -72,6 +83,15 @@ const { writeReportManifest } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
+const { checkPages } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3 },
+});
+
+/** Pages whose runs closed without completing, before MaxPageRestarts existed (jobs validated earlier). */
+const DEFAULT_MAX_PAGE_RESTARTS = 3;
+/** Seconds between checks of the pages in flight, before PageHealthCheckSeconds existed. */
+const DEFAULT_PAGE_HEALTH_CHECK_SECONDS = 60;
 
 /** A page in flight, as the job tracks it. */
 interface PageTrack {
@@ -89,6 +109,10 @@ interface PageTrack {
   priorityKey: number;
   /** Counts so far of the part now running (live progress only; not in the totals). */
   interim?: { part: number; succeeded: number; failed: number };
+  /** How many times the page was restarted after a run of it died; its current execution's id says so too. */
+  restarts?: number;
+  /** A restart the main loop still has to start: where the dead run began. */
+  restart?: PageResume;
 }
 
 /** Everything a job carries from one run to the next. JSON-safe. */
@@ -202,6 +226,37 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       fail('TaskFailureThresholdExceeded', reason);
       stop('Failing', reason);
     }
+  };
+
+  /** A page is finished with (reported its last part, or can never report more): it leaves the window. */
+  const pageFinished = (s: JobState, pageIndex: number) => {
+    delete s.pages[String(pageIndex)];
+    s.pagesDone++;
+  };
+
+  /**
+   * A page's run died (it said so, or the page check found it closed): restart it from that run's start, or, when
+   * retrying cannot help or the restarts are used up, fail the job. A draining job restarts it in stop mode, which
+   * runs no task and only counts a part that the dead run wrote to the report before it died.
+   */
+  const pageDown = (s: JobState, pageIndex: number, down: Pick<PageFailure, 'code' | 'reason' | 'permanent' | 'resume'>) => {
+    const track = s.pages[String(pageIndex)];
+    if (!track) return;
+    const restarts = track.restarts ?? 0;
+    const maxRestarts = s.job.extensions.MaxPageRestarts ?? DEFAULT_MAX_PAGE_RESTARTS;
+    if (s.status === 'Cancelling' || s.status === 'Failing') {
+      if (down.permanent || restarts >= maxRestarts) pageFinished(s, pageIndex);
+      else track.restart = down.resume;
+      return;
+    }
+    if (down.permanent || restarts >= maxRestarts) {
+      const reason = down.permanent ? down.reason : `${down.reason} (page restarted ${restarts} times, MaxPageRestarts ${maxRestarts})`;
+      fail(down.code, reason);
+      stop('Failing', reason);
+      pageFinished(s, pageIndex);
+      return;
+    }
+    track.restart = down.resume;
   };
 
   // ---- Queries and updates ----
@@ -323,10 +378,25 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     addFailures(state.failures, progress.failures);
     if (progress.done) track.lastPart = progress.part;
     if (track.lastPart !== undefined && track.parts.length === track.lastPart + 1) {
-      delete state.pages[String(progress.pageIndex)];
-      state.pagesDone++;
+      pageFinished(state, progress.pageIndex);
     }
     checkFailureThreshold();
+    publishProgress();
+  });
+
+  setHandler(pageFailedSignal, (failure) => {
+    changes++;
+    if (!state) return;
+    const track = state.pages[String(failure.pageIndex)];
+    if (!track || track.parts.includes(failure.part)) return;
+    if (failure.ran) {
+      // Tasks that ran although their shard could not be written: counted once, here; the reason names them.
+      track.parts.push(failure.part);
+      state.succeeded += failure.ran.succeeded;
+      state.failed += failure.ran.failed;
+      addFailures(state.failures, failure.ran.failures);
+    }
+    pageDown(state, failure.pageIndex, failure);
     publishProgress();
   });
 
@@ -466,8 +536,12 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
   async function runPages(s: JobState): Promise<void> {
     const ext = s.job.extensions;
     let startedThisRun = 0;
+    // Jobs whose runs began before pages were watched replay without the check's timers and activities.
+    const watchPages = patched('page-health-check');
+    const pageCheck = { armed: false, due: false };
     for (;;) {
       if (s.status === 'Ready') setStatus('Active');
+      await restartPages(s);
       await tellPages(s);
       const inFlight = Object.keys(s.pages).length;
       // A page that only waits for restores starts no task: it neither blocks a pause nor takes a place in the window.
@@ -493,8 +567,67 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
         await condition(allHandlersFinished);
         await continueAsNew<typeof batchJobWorkflow>(null, s);
       }
+      if (watchPages && inFlight > 0) {
+        if (pageCheck.due) {
+          pageCheck.due = false;
+          await checkOnPages(s);
+          continue;
+        }
+        // One timer per check, however many signals wake the loop meanwhile.
+        if (!pageCheck.armed) {
+          pageCheck.armed = true;
+          void sleep((ext.PageHealthCheckSeconds ?? DEFAULT_PAGE_HEALTH_CHECK_SECONDS) * 1000).then(() => {
+            pageCheck.armed = false;
+            pageCheck.due = true;
+            changes++;
+          });
+        }
+      }
       const seen = changes;
       await condition(() => changes !== seen);
+    }
+  }
+
+  /**
+   * Pages report by signal only, so a page run that was terminated, timed out or failed before it could say so
+   * would leave the job waiting forever: ask Temporal about the pages in flight, and treat a dead one as down.
+   */
+  async function checkOnPages(s: JobState): Promise<void> {
+    const pages = Object.entries(s.pages)
+      .filter(([, track]) => !track.restart)
+      .map(([index, track]) => ({ pageIndex: Number(index), workflowId: pageRunWorkflowId(jobId, Number(index), track.restarts) }));
+    if (pages.length === 0) return;
+    let dead;
+    try {
+      dead = await checkPages({ pages });
+    } catch {
+      return; // Temporal unreachable for now: the next check asks again.
+    }
+    for (const page of dead) {
+      const track = s.pages[String(page.pageIndex)];
+      // Reported or restarted since the check began.
+      if (!track || track.restart || pageRunWorkflowId(jobId, page.pageIndex, track.restarts) !== page.workflowId) continue;
+      pageDown(s, page.pageIndex, {
+        code: page.code,
+        reason: truncate(`page ${page.pageIndex} (${page.workflowId}) ended ${page.closedAs} without reporting: ${page.reason}`, 256),
+        permanent: page.permanent,
+        resume: { cursor: page.input.cursor, part: page.input.part, restoreWaits: page.input.restoreWaits },
+      });
+    }
+    publishProgress();
+  }
+
+  /** Starts again each page whose run died, from that run's start: its earlier parts have all reported. */
+  async function restartPages(s: JobState): Promise<void> {
+    for (const [index, track] of Object.entries(s.pages)) {
+      const resume = track.restart;
+      if (!resume) continue;
+      track.restart = undefined;
+      track.restarts = (track.restarts ?? 0) + 1;
+      track.interim = undefined;
+      track.paused = false;
+      track.waiting = false;
+      await startPageRun(s, Number(index), track, resume);
     }
   }
 
@@ -529,17 +662,25 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
 
   async function startPage(s: JobState, pageIndex: number): Promise<void> {
     // Tracked before the start is acknowledged: the page may report before startChild resolves.
-    const { job: context, range } = pageSource(s, pageContext(s), pageIndex);
-    s.pages[String(pageIndex)] = { parts: [], paused: false, mode: 'run', priorityKey: context.priorityKey };
+    const track: PageTrack = { parts: [], paused: false, mode: 'run', priorityKey: pageContext(s).priorityKey };
+    s.pages[String(pageIndex)] = track;
     s.nextPage = pageIndex + 1;
+    await startPageRun(s, pageIndex, track, {});
+  }
+
+  /** Starts a page's execution (the first, or a restart from `resume`) in the mode the job's status calls for. */
+  async function startPageRun(s: JobState, pageIndex: number, track: PageTrack, resume: PageResume): Promise<void> {
+    const { job: context, range } = pageSource(s, pageContext(s), pageIndex);
+    track.mode = pageMode(s);
+    track.priorityKey = context.priorityKey;
     try {
       await startChild(batchPageWorkflow, {
-        workflowId: pageWorkflowId(jobId, pageIndex),
-        args: [{ jobId, job: context, pageIndex, range, mode: 'run' }],
+        workflowId: pageRunWorkflowId(jobId, pageIndex, track.restarts),
+        args: [{ jobId, job: context, pageIndex, range, mode: track.mode, ...resume, ...(track.restarts ? { restarted: true } : {}) }],
         priority: { priorityKey: context.priorityKey },
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: `Page ${pageIndex} of job ${jobId}`,
+        staticSummary: `Page ${pageIndex} of job ${jobId}${track.restarts ? ` (restart ${track.restarts})` : ''}`,
         // Local-activity tasks keep a page's workflow task open (heartbeated) while they run; on a busy worker the
         // default 10 s timeout can lapse between heartbeats, and a timed-out task re-runs its local activities.
         workflowTaskTimeout: '30 seconds',
@@ -550,9 +691,14 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     }
   }
 
+  /** What the job's status asks of its pages. */
+  function pageMode(s: JobState): PageMode {
+    return s.status === 'Cancelling' || s.status === 'Failing' ? 'stop' : s.status === 'Pausing' || s.status === 'Paused' ? 'pause' : 'run';
+  }
+
   /** Sends each page in flight the mode the job's status calls for, once per change. */
   async function tellPages(s: JobState): Promise<void> {
-    const mode: PageMode = s.status === 'Cancelling' || s.status === 'Failing' ? 'stop' : s.status === 'Pausing' || s.status === 'Paused' ? 'pause' : 'run';
+    const mode = pageMode(s);
     const priorityKey = priorityKeyFor(s.priority, s.job.priorityLevels);
     const sends: Promise<void>[] = [];
     for (const [index, track] of Object.entries(s.pages)) {
@@ -561,7 +707,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       track.mode = mode;
       track.priorityKey = priorityKey;
       sends.push(
-        getExternalWorkflowHandle(pageWorkflowId(jobId, Number(index)))
+        getExternalWorkflowHandle(pageRunWorkflowId(jobId, Number(index), track.restarts))
           .signal(pageModeSignal, { mode, priorityKey })
           // The page may have just finished: its final progress signal settles it.
           .catch(() => undefined)
@@ -582,7 +728,8 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       } catch (err) {
         const cause = (err as { cause?: { message?: string } }).cause;
         fail('ReportWriteFailed', cause?.message ?? String(err));
-        setStatus('Failed', 'The completion report could not be written');
+        // A cancel keeps its promise: the job ends Cancelled, with the reason the report is missing.
+        setStatus(final === 'Cancelled' ? 'Cancelled' : 'Failed', 'The completion report could not be written');
         return describeJob(jobId, request, s, early);
       }
     }

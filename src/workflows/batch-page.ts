@@ -15,6 +15,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -23,14 +24,30 @@ import {
 } from '@temporalio/workflow';
 import type { LocalActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { pageModeSignal, pagePausedSignal, pageProgressSignal, pageWaitingSignal, type PageMode } from '../shared/messages';
-import type { PageJobContext } from '../shared/page-context';
-import { RestoreWaits, type RestoreWait } from './restore-waits';
-import { addFailures, truncate, type FailureCounts, type ReportRow, type TaskResult, type TaskRow } from '../shared/types';
+import {
+  pageFailedSignal,
+  pageModeSignal,
+  pagePausedSignal,
+  pageProgressSignal,
+  pageWaitingSignal,
+  type PageMode,
+} from '../shared/messages';
+import { PAGE_FAILURE_NOTIFIED, type PageJobContext } from '../shared/page-context';
+import { RestoreWaits } from './restore-waits';
+import {
+  addFailures,
+  truncate,
+  type FailureCounts,
+  type PageFailure,
+  type ReportRow,
+  type RestoreWait,
+  type TaskResult,
+  type TaskRow,
+} from '../shared/types';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { readPage, writeReportShard } = proxyActivities<Activities>({
+const { readPage, writeReportShard, readShardCounts } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
 });
@@ -47,6 +64,8 @@ export interface PageInput {
   part?: number;
   /** Continue-as-new state: objects still waiting for their restore (Extensions.WaitForRestore). */
   restoreWaits?: RestoreWait[];
+  /** Started by the job after a run of this page died (pageRunWorkflowId): the run starts where the dead one did. */
+  restarted?: boolean;
 }
 
 export async function batchPageWorkflow(input: PageInput): Promise<void> {
@@ -64,7 +83,39 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   if (!parentId) throw ApplicationFailure.nonRetryable('batchPageWorkflow runs only as a child of batchJobWorkflow');
   const parent = getExternalWorkflowHandle(parentId);
 
-  const { rows } = await readPage({ manifest: job.manifest, range: input.range });
+  /**
+   * The page cannot go on: tell the job why (it fails the job, or restarts this page from this run's start), then
+   * fail this run so Temporal Web shows it. Without the notice the job would wait for this page forever.
+   */
+  const giveUp = async (err: unknown, what: string, ran?: PageFailure['ran']): Promise<never> => {
+    // Pages that failed before this change failed without a word; their histories must replay the same.
+    if (!patched('page-failure-notice')) throw err;
+    const failure = pageFailureOf(err, what);
+    const { code, reason } = failure;
+    // Tasks that ran are counted once; re-running their part would count them twice, so it is final either way.
+    const permanent = failure.permanent || ran !== undefined;
+    const resume = { cursor: input.cursor, part: input.part, restoreWaits: input.restoreWaits };
+    await parent
+      .signal(pageFailedSignal, { pageIndex, part, code, reason, permanent, ran, resume })
+      // The job is gone (terminated): there is nobody left to tell.
+      .catch(() => undefined);
+    // The detail tells the job's page check that this failure was already reported (pageHealth: NOTIFIED).
+    throw ApplicationFailure.create({ message: reason, type: code, nonRetryable: permanent, details: [PAGE_FAILURE_NOTIFIED] });
+  };
+
+  // Restarted while the job stops: no task will start, so the rows are not needed. The dead run may have finished its
+  // part and written its shard before it died: then that shard is the part's record, and its counts are reported.
+  if (input.restarted && mode === 'stop') {
+    const written = job.report ? await readShardCounts({ jobId: input.jobId, report: job.report, pageIndex, part }) : undefined;
+    await parent.signal(pageProgressSignal, { pageIndex, part, ...(written ?? { succeeded: 0, failed: 0, failures: {} }), done: true });
+    return;
+  }
+  let rows: TaskRow[];
+  try {
+    ({ rows } = await readPage({ manifest: job.manifest, range: input.range }));
+  } catch (err) {
+    return giveUp(err, `page ${pageIndex} could not read its manifest rows`);
+  }
   const cursor = input.cursor ?? 0;
   const runBudget = job.tasksPerPageRun;
   const end = Math.min(rows.length, cursor + runBudget);
@@ -110,7 +161,7 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       },
       (err) => {
         inFlight--;
-        // A task cancelled by a job cancel did not finish: it is neither counted nor reported.
+        // Only pages from before stop drained their tasks cancel them (below): a cancelled task did not finish.
         if (!isCancellation(err)) record(row, failureOf(err));
       }
     );
@@ -141,8 +192,11 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       else startTask(row, priorityKey);
     }
   });
+  // A stop (cancel, failure threshold) starts no new task, but the tasks in flight run to their answer (bounded by
+  // their timeout and attempts): their S3 calls may already have been applied, so they are counted and reported.
+  // Pages from before this change cancelled them; their histories replay that.
+  if (mode === 'stop' && !patched('stop-drains-tasks')) tasks.cancel();
   // Drain outside the task scope: cancelling it must not cut the wait for the tasks' answers.
-  if (mode === 'stop') tasks.cancel();
   await condition(() => inFlight === 0);
   const allStarted = next >= rows.length;
   let carried: RestoreWait[] | undefined;
@@ -155,7 +209,14 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   }
 
   if (job.report && results.length > 0) {
-    await writeReportShard({ jobId: input.jobId, report: job.report, pageIndex, part, rows: results });
+    try {
+      await writeReportShard({ jobId: input.jobId, report: job.report, pageIndex, part, rows: results });
+    } catch (err) {
+      // After all retries (minutes of refusals), the report bucket is unusable: the job fails. The tasks ran, so they
+      // are counted (once, with this notice); their rows cannot be in the report, and the reason says how many.
+      const what = `page ${pageIndex} could not write the report shard of its ${results.length} task result(s)`;
+      await giveUp(err, what, { succeeded, failed, failures });
+    }
   }
   const done = allStarted || mode === 'stop';
   await parent.signal(pageProgressSignal, { pageIndex, part, succeeded, failed, failures, done });
@@ -200,6 +261,19 @@ function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKe
     maxAttempts: job.maxAttemptsPerTask,
     priorityKey,
   });
+}
+
+function isPermanent(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
+}
+
+/** The job-level failure for a page activity that failed for good: its error type, message, and whether to retry. */
+function pageFailureOf(err: unknown, what: string): Pick<PageFailure, 'code' | 'reason' | 'permanent'> {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const code =
+    cause instanceof ApplicationFailure ? (cause.type ?? 'PageFailed') : cause instanceof TimeoutFailure ? 'PageTimedOut' : 'PageFailed';
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { code, reason: truncate(`${what}: ${message}`, 256), permanent: isPermanent(err) };
 }
 
 /** A task whose activity failed for good (the activity itself turns S3 errors into results, so this is rare). */

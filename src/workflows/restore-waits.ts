@@ -8,7 +8,7 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { PageJobContext } from '../shared/page-context';
-import { truncate, type TaskResult, type TaskRow } from '../shared/types';
+import { truncate, type RestoreWait, type TaskResult, type TaskRow } from '../shared/types';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -17,13 +17,7 @@ const { checkRestores } = proxyActivities<Activities>({
   retry: { initialInterval: '5s', maximumInterval: '5 minutes' },
 });
 
-/** One object waiting; JSON-safe, carried across the page's continue-as-new. */
-export interface RestoreWait {
-  row: TaskRow;
-  requestedAt: number;
-  intervalMs: number;
-  nextCheckAt: number;
-}
+export type { RestoreWait };
 
 /** Objects checked per round: keeps the activity's input and result small. */
 const CHECKS_PER_ROUND = 500;

@@ -44,6 +44,8 @@ export interface FaultProxy {
   injected(): Record<FaultKind, number>;
   /** Requests seen, by `METHOD path?query-names` (e.g. `PUT /bucket/key?tagging`), counted. */
   requests(): Map<string, number>;
+  /** Requests that reached S3 (forwarded and answered there, whether or not the client heard), counted the same way. */
+  forwarded(): Map<string, number>;
   setRates(rates: FaultRates): void;
   close(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const random = prng(options.seed);
   const injected: Record<FaultKind, number> = { SlowDown: 0, InternalError: 0, reset: 0, lostResponse: 0, hang: 0 };
   const seen = new Map<string, number>();
+  const reached = new Map<string, number>();
 
   const pick = (req: IncomingMessage): FaultKind | undefined => {
     if (options.eligible && !options.eligible(req)) return undefined;
@@ -81,6 +84,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const upstream = httpRequest(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        const signature = requestSignature(req);
+        reached.set(signature, (reached.get(signature) ?? 0) + 1);
         if (lose) {
           // S3 acted; the client must not learn it. Read the answer to its end, then cut the client's connection.
           answer.resume();
@@ -141,6 +146,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     endpoint: `http://127.0.0.1:${port}`,
     injected: () => ({ ...injected }),
     requests: () => new Map(seen),
+    forwarded: () => new Map(reached),
     setRates(next) {
       rates = next;
     },

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/activity';
 import { reportJobFolder, type ReportRef } from '../../shared/page-context';
-import type { ReportRow, TaskStatus } from '../../shared/types';
+import { addFailures, type FailureCounts, type ReportRow, type TaskStatus } from '../../shared/types';
 import { classifyAwsError } from '../aws-errors';
 import type { Connections } from '../s3-clients';
 import { REPORT_FORMAT, REPORT_SCHEMA, reportCsv } from './report-csv';
@@ -17,6 +17,10 @@ import { REPORT_FORMAT, REPORT_SCHEMA, reportCsv } from './report-csv';
 const STATUS_META = 's3batch-task-status';
 const MD5_META = 's3batch-md5';
 const ROWS_META = 's3batch-rows';
+/** A failed-tasks shard's counts by error code (JSON), so a page restarted after its run died can count the part. */
+const FAILURES_META = 's3batch-failures';
+/** S3 keeps at most 2 KB of user metadata per object: past this, the rest of the codes are counted as `Other`. */
+const MAX_FAILURES_META = 1024;
 
 export interface WriteShardInput {
   jobId: string;
@@ -59,14 +63,64 @@ export async function writeReportShard(connections: Connections, input: WriteSha
     const body = reportCsv(rows);
     const key = shardKey(input.jobId, input.report, input.pageIndex, input.part, status);
     const md5 = createHash('md5').update(body).digest('hex');
+    const metadata: Record<string, string> = { [STATUS_META]: status, [MD5_META]: md5, [ROWS_META]: String(rows.length) };
+    if (status === 'failed') metadata[FAILURES_META] = failuresMeta(rows);
     try {
-      await putText(s3, input.report.bucket, key, body, { [STATUS_META]: status, [MD5_META]: md5, [ROWS_META]: String(rows.length) });
+      await putText(s3, input.report.bucket, key, body, metadata);
     } catch (err) {
       throw reportError(err, `report shard s3://${input.report.bucket}/${key}`);
     }
     keys.push(key);
   }
   return { keys };
+}
+
+function failuresMeta(rows: ReportRow[]): string {
+  const counts: FailureCounts = {};
+  for (const row of rows) addFailures(counts, { [row.result.errorCode ?? 'Unknown']: 1 });
+  const kept: FailureCounts = {};
+  let other = 0;
+  for (const [code, count] of Object.entries(counts)) {
+    if (JSON.stringify(kept).length + code.length + 16 < MAX_FAILURES_META) kept[code] = count;
+    else other += count;
+  }
+  if (other > 0) addFailures(kept, { Other: other });
+  return JSON.stringify(kept);
+}
+
+export interface ShardCounts {
+  succeeded: number;
+  failed: number;
+  failures: FailureCounts;
+}
+
+/**
+ * The counts of a page part's shards as written (from their metadata), or undefined when the part wrote none. A page
+ * restarted while its job stops runs no task: this is how it counts a part that its dead run finished and wrote.
+ */
+export async function readShardCounts(
+  connections: Connections,
+  input: Omit<WriteShardInput, 'rows'>
+): Promise<ShardCounts | undefined> {
+  const s3 = connections.s3(input.report.connection);
+  const counts: ShardCounts = { succeeded: 0, failed: 0, failures: {} };
+  let found = false;
+  for (const status of ['succeeded', 'failed'] as const) {
+    const key = shardKey(input.jobId, input.report, input.pageIndex, input.part, status);
+    let meta: Record<string, string>;
+    try {
+      meta = (await s3.send(new HeadObjectCommand({ Bucket: input.report.bucket, Key: key }))).Metadata ?? {};
+    } catch (err) {
+      const c = classifyAwsError(err);
+      if (c.code === 'NotFound' || c.code === 'NoSuchKey' || c.httpStatus === 404) continue;
+      throw reportError(err, `report shard s3://${input.report.bucket}/${key}`);
+    }
+    found = true;
+    const rows = Number(meta[ROWS_META] ?? 0);
+    counts[status] = rows;
+    if (status === 'failed') addFailures(counts.failures, meta[FAILURES_META] ? (JSON.parse(meta[FAILURES_META]) as FailureCounts) : { Unknown: rows });
+  }
+  return found ? counts : undefined;
 }
 
 export interface ReportManifest {
