@@ -4,15 +4,16 @@
  * of every run of the job workflow and of every page workflow (continue-as-new chains included), saved under
  * test/fixtures/histories/<feature>/.
  *
- *   npm run histories:record                       # every feature (a few minutes)
- *   npm run histories:record -- pause-resume ...   # only these features
+ *   npm run histories:record                              # every feature not recorded yet
+ *   npm run histories:record -- pause-resume ...          # only these features (if not recorded yet)
+ *   npm run histories:record -- --replace pause-resume    # record again over what is there
  *
  * Needs S3BATCH_STACK_STATE (default: .stack/state.json) naming a running stack (`npm run stack:up`).
  * Re-record when a feature is added; never re-record to make a failing replay pass: the fixtures are the histories
  * of jobs started by earlier worker versions, and a failing replay means running jobs would break on deploy.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -395,10 +396,18 @@ async function startWebhookReceiver(): Promise<{ server: Server; url: string }> 
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const replace = args.includes('--replace');
+  const wanted = args.filter((arg) => arg !== '--replace');
   const unknown = wanted.filter((name) => !FEATURES.some((f) => f.name === name));
   if (unknown.length) throw new Error(`unknown features ${unknown.join(', ')}; have ${FEATURES.map((f) => f.name).join(', ')}`);
-  const features = wanted.length ? FEATURES.filter((f) => wanted.includes(f.name)) : FEATURES;
+  // Recorded fixtures stand for jobs of earlier versions: kept unless --replace says otherwise.
+  const features = (wanted.length ? FEATURES.filter((f) => wanted.includes(f.name)) : FEATURES).filter((f) => {
+    const recorded = existsSync(join(HISTORY_FIXTURES_DIR, f.name));
+    if (recorded && !replace) console.log(`${f.name}: recorded already, kept (--replace to record it again)`);
+    return replace || !recorded;
+  });
+  if (features.length === 0) return;
 
   const base = stackWorkerConfig('unused');
   let proxy: FaultProxy | undefined;
