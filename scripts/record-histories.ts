@@ -96,27 +96,23 @@ const keysOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =
 /** Slow tasks (the `slow` connection delays each tagging call), one at a time: a window to act on a running job. */
 const slowly = { Connection: 'slow', ReportConnection: 'default', PageSize: 3, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 1 };
 
+/** Two pages, one row of them for an object that does not exist, in the given task execution mode. */
+function plainJob(name: string, mode: 'LocalActivity' | 'Activity'): Feature {
+  return {
+    name,
+    async record(r) {
+      const jobId = await taggingJob(r, name, keysOf(name, 5), { Extensions: { PageSize: 3, TaskExecution: mode } }, [
+        `${r.data},${name}/missing.txt`,
+      ]);
+      await finished(r.engine, jobId, 'Complete');
+      return [{ label: 'job', jobId }];
+    },
+  };
+}
+
 const FEATURES: Feature[] = [
-  {
-    name: 'plain-local-activity',
-    async record(r) {
-      const jobId = await taggingJob(r, 'plain-la', keysOf('plain-la', 5), { Extensions: { PageSize: 3, TaskExecution: 'LocalActivity' } }, [
-        `${r.data},plain-la/missing.txt`,
-      ]);
-      await finished(r.engine, jobId, 'Complete');
-      return [{ label: 'job', jobId }];
-    },
-  },
-  {
-    name: 'plain-activity',
-    async record(r) {
-      const jobId = await taggingJob(r, 'plain-a', keysOf('plain-a', 5), { Extensions: { PageSize: 3, TaskExecution: 'Activity' } }, [
-        `${r.data},plain-a/missing.txt`,
-      ]);
-      await finished(r.engine, jobId, 'Complete');
-      return [{ label: 'job', jobId }];
-    },
-  },
+  plainJob('plain-local-activity', 'LocalActivity'),
+  plainJob('plain-activity', 'Activity'),
   {
     name: 'continue-as-new',
     expectFiles: ['job-run-2.json', 'job-page-0-run-2.json'],
