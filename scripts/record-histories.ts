@@ -12,6 +12,7 @@
  * Re-record when a feature is added; never re-record to make a failing replay pass: the fixtures are the histories
  * of jobs started by earlier worker versions, and a failing replay means running jobs would break on deploy.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -371,6 +372,15 @@ async function download(engine: Engine, job: RecordedJob): Promise<{ file: strin
   return out;
 }
 
+/** Which workflow code wrote the histories: the commit, and whether src/ had uncommitted changes. */
+function recordedFrom(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: resolve(__dirname, '..'), encoding: 'utf8' }).trim();
+  const dirty = git('status', '--porcelain', '--', 'src') !== '';
+  return `Recorded by npm run histories:record on ${new Date().toISOString().slice(0, 10)} from commit ${git('rev-parse', 'HEAD')}${
+    dirty ? ' with uncommitted changes in src/' : ''
+  }.\n`;
+}
+
 // ---- Main ----
 
 async function startWebhookReceiver(): Promise<{ server: Server; url: string }> {
@@ -445,6 +455,7 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       for (const { file, fixture } of files) writeFileSync(join(dir, file), `${JSON.stringify(fixture)}\n`);
+      writeFileSync(join(dir, 'recorded-from.txt'), recordedFrom());
       console.log(`${feature.name}: ${files.length} histories in ${Math.round((Date.now() - started) / 1000)} s`);
     }
   } finally {
