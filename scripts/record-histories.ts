@@ -4,15 +4,17 @@
  * of every run of the job workflow and of every page workflow (continue-as-new chains included), saved under
  * test/fixtures/histories/<feature>/.
  *
- *   npm run histories:record                       # every feature (a few minutes)
- *   npm run histories:record -- pause-resume ...   # only these features
+ *   npm run histories:record                              # every feature not recorded yet
+ *   npm run histories:record -- pause-resume ...          # only these features (if not recorded yet)
+ *   npm run histories:record -- --replace pause-resume    # record again over what is there
  *
  * Needs S3BATCH_STACK_STATE (default: .stack/state.json) naming a running stack (`npm run stack:up`).
  * Re-record when a feature is added; never re-record to make a failing replay pass: the fixtures are the histories
  * of jobs started by earlier worker versions, and a failing replay means running jobs would break on deploy.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -95,27 +97,23 @@ const keysOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =
 /** Slow tasks (the `slow` connection delays each tagging call), one at a time: a window to act on a running job. */
 const slowly = { Connection: 'slow', ReportConnection: 'default', PageSize: 3, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 1 };
 
+/** Two pages, one row of them for an object that does not exist, in the given task execution mode. */
+function plainJob(name: string, mode: 'LocalActivity' | 'Activity'): Feature {
+  return {
+    name,
+    async record(r) {
+      const jobId = await taggingJob(r, name, keysOf(name, 5), { Extensions: { PageSize: 3, TaskExecution: mode } }, [
+        `${r.data},${name}/missing.txt`,
+      ]);
+      await finished(r.engine, jobId, 'Complete');
+      return [{ label: 'job', jobId }];
+    },
+  };
+}
+
 const FEATURES: Feature[] = [
-  {
-    name: 'plain-local-activity',
-    async record(r) {
-      const jobId = await taggingJob(r, 'plain-la', keysOf('plain-la', 5), { Extensions: { PageSize: 3, TaskExecution: 'LocalActivity' } }, [
-        `${r.data},plain-la/missing.txt`,
-      ]);
-      await finished(r.engine, jobId, 'Complete');
-      return [{ label: 'job', jobId }];
-    },
-  },
-  {
-    name: 'plain-activity',
-    async record(r) {
-      const jobId = await taggingJob(r, 'plain-a', keysOf('plain-a', 5), { Extensions: { PageSize: 3, TaskExecution: 'Activity' } }, [
-        `${r.data},plain-a/missing.txt`,
-      ]);
-      await finished(r.engine, jobId, 'Complete');
-      return [{ label: 'job', jobId }];
-    },
-  },
+  plainJob('plain-local-activity', 'LocalActivity'),
+  plainJob('plain-activity', 'Activity'),
   {
     name: 'continue-as-new',
     expectFiles: ['job-run-2.json', 'job-page-0-run-2.json'],
@@ -374,6 +372,15 @@ async function download(engine: Engine, job: RecordedJob): Promise<{ file: strin
   return out;
 }
 
+/** Which workflow code wrote the histories: the commit, and whether src/ had uncommitted changes. */
+function recordedFrom(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: resolve(__dirname, '..'), encoding: 'utf8' }).trim();
+  const dirty = git('status', '--porcelain', '--', 'src') !== '';
+  return `Recorded by npm run histories:record on ${new Date().toISOString().slice(0, 10)} from commit ${git('rev-parse', 'HEAD')}${
+    dirty ? ' with uncommitted changes in src/' : ''
+  }.\n`;
+}
+
 // ---- Main ----
 
 async function startWebhookReceiver(): Promise<{ server: Server; url: string }> {
@@ -395,10 +402,18 @@ async function startWebhookReceiver(): Promise<{ server: Server; url: string }> 
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const replace = args.includes('--replace');
+  const wanted = args.filter((arg) => arg !== '--replace');
   const unknown = wanted.filter((name) => !FEATURES.some((f) => f.name === name));
   if (unknown.length) throw new Error(`unknown features ${unknown.join(', ')}; have ${FEATURES.map((f) => f.name).join(', ')}`);
-  const features = wanted.length ? FEATURES.filter((f) => wanted.includes(f.name)) : FEATURES;
+  // Recorded fixtures stand for jobs of earlier versions: kept unless --replace says otherwise.
+  const features = (wanted.length ? FEATURES.filter((f) => wanted.includes(f.name)) : FEATURES).filter((f) => {
+    const recorded = existsSync(join(HISTORY_FIXTURES_DIR, f.name));
+    if (recorded && !replace) console.log(`${f.name}: recorded already, kept (--replace to record it again)`);
+    return replace || !recorded;
+  });
+  if (features.length === 0) return;
 
   const base = stackWorkerConfig('unused');
   let proxy: FaultProxy | undefined;
@@ -440,6 +455,7 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       for (const { file, fixture } of files) writeFileSync(join(dir, file), `${JSON.stringify(fixture)}\n`);
+      writeFileSync(join(dir, 'recorded-from.txt'), recordedFrom());
       console.log(`${feature.name}: ${files.length} histories in ${Math.round((Date.now() - started) / 1000)} s`);
     }
   } finally {
