@@ -47,7 +47,12 @@ interface Recorder {
   reports: string;
   /** Webhook receiver URL; the first deliveries are refused (503), so retries are in the history. */
   webhookUrl: string;
+  /** The fault proxy behind the `slow` connection: a feature may change its latency (and must restore it). */
+  proxy: FaultProxy;
 }
+
+/** The latency the `slow` connection adds to each tagging call, unless a feature changes it for its job. */
+const SLOW_RATES = { maxDelayMs: 400 };
 
 /** A recorded job: `label` names its fixture files (`<label>-run-1.json`, `<label>-page-0-run-1.json`). */
 interface RecordedJob {
@@ -61,6 +66,8 @@ interface Feature {
   record(r: Recorder): Promise<RecordedJob[]>;
   /** Fixture files that must exist, e.g. a second run of a job that had to continue as new. */
   expectFiles?: string[];
+  /** Further checks of the downloaded histories (throws when the feature did not happen). */
+  check?(files: { file: string; fixture: HistoryFixture }[]): void;
 }
 
 const rows = (bucket: string, keys: string[]) => keys.map((k) => `${bucket},${k}`);
@@ -159,6 +166,40 @@ const FEATURES: Feature[] = [
       const end = await finished(r.engine, jobId, 'Cancelled');
       if (done(end) >= 9) throw new Error('every task ran before the cancel');
       return [{ label: 'job', jobId }];
+    },
+  },
+  {
+    // A job cancel while a page has Activity-mode tasks in flight: the page cancels them (RequestCancelActivityTask
+    // commands, ActivityTaskCancelRequested events), a history a draining stop must still replay.
+    name: 'cancel-activity-inflight',
+    async record(r) {
+      r.proxy.setRates({ maxDelayMs: 1500 });
+      try {
+        const jobId = await taggingJob(r, 'cancel-a', keysOf('cancel-a', 200), {
+          Extensions: {
+            Connection: 'slow',
+            ReportConnection: 'default',
+            TaskExecution: 'Activity',
+            PageSize: 50,
+            MaxConcurrentPages: 2,
+            MaxConcurrentTasksPerPage: 8,
+          },
+        });
+        await waitFor(r.engine, jobId, '20 tasks', (j) => j.Status === 'Active' && done(j) >= 20);
+        await r.engine.jobs.cancelJob(jobId, 'recorded cancel with tasks in flight');
+        const end = await finished(r.engine, jobId, 'Cancelled');
+        if (done(end) >= 200) throw new Error('every task ran before the cancel');
+        return [{ label: 'job', jobId }];
+      } finally {
+        r.proxy.setRates(SLOW_RATES);
+      }
+    },
+    check(files) {
+      const cancelRequested = files
+        .filter(({ fixture }) => fixture.workflowType === 'batchPageWorkflow')
+        .flatMap(({ fixture }) => (fixture.history as { events: { eventType?: string }[] }).events)
+        .filter((event) => event.eventType === 'EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED').length;
+      if (cancelRequested === 0) throw new Error('no page cancelled a task in flight (no ActivityTaskCancelRequested event)');
     },
   },
   {
@@ -416,11 +457,10 @@ async function main(): Promise<void> {
   if (features.length === 0) return;
 
   const base = stackWorkerConfig('unused');
-  let proxy: FaultProxy | undefined;
   const receiver = await startWebhookReceiver();
-  proxy = await startFaultProxy({
+  const proxy = await startFaultProxy({
     target: base.s3.default!.endpoint!,
-    rates: { maxDelayMs: 400 },
+    rates: SLOW_RATES,
     seed: 15,
     // Only the tasks' calls are slowed, not the manifest read or the report.
     eligible: (req) => (req.url ?? '').includes('tagging'),
@@ -439,7 +479,13 @@ async function main(): Promise<void> {
       return credentials && 'secretAccessKey' in credentials ? [credentials.secretAccessKey] : [];
     }),
   ].filter((secret) => secret.length >= 8);
-  const r: Recorder = { engine, data: uniqueBucket('rec-data'), reports: uniqueBucket('rec-reports'), webhookUrl: receiver.url };
+  const r: Recorder = {
+    engine,
+    data: uniqueBucket('rec-data'),
+    reports: uniqueBucket('rec-reports'),
+    webhookUrl: receiver.url,
+    proxy,
+  };
   try {
     await createBucket(engine.s3, r.data);
     await createBucket(engine.s3, r.reports);
@@ -449,6 +495,7 @@ async function main(): Promise<void> {
       const files = (await Promise.all(jobs.map((job) => download(engine, job)))).flat();
       const missing = (feature.expectFiles ?? []).filter((name) => !files.some((f) => f.file === name));
       if (missing.length) throw new Error(`${feature.name}: expected ${missing.join(', ')} among ${files.map((f) => f.file).join(', ')}`);
+      feature.check?.(files);
       const leaks = files.flatMap(({ file, fixture }) => secretsIn(historyFromJSONObject(fixture.history), secrets).map((at) => `${file} ${at}`));
       if (leaks.length) throw new Error(`${feature.name}: secrets in history, not saved:\n${leaks.join('\n')}`);
       const dir = join(HISTORY_FIXTURES_DIR, feature.name);
@@ -460,7 +507,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await engine.close();
-    await proxy?.close();
+    await proxy.close();
     await new Promise((done) => receiver.server.close(done));
   }
 }

@@ -21,6 +21,7 @@ const FEATURES = [
   'continue-as-new-activity',
   'pause-resume',
   'cancel',
+  'cancel-activity-inflight',
   'temporal-cancel',
   'priority-change',
   'confirmation-required',
