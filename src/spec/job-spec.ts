@@ -153,6 +153,16 @@ export const RedriveOf = z
   });
 export type RedriveOf = z.infer<typeof RedriveOf>;
 
+/** AWS fails a job left in Suspended for 30 days: the default, and the longest Extensions.SuspendedExpirySeconds. */
+export const SUSPENDED_EXPIRY_SECONDS = 30 * 24 * 3600;
+
+/** "30 days", "90 seconds": how long a Suspended job may wait, for failure reasons. */
+export function suspendedExpiryText(seconds: number): string {
+  const [unit, size] = seconds % 86_400 === 0 ? ['day', 86_400] : seconds % 3600 === 0 ? ['hour', 3600] : ['second', 1];
+  const count = seconds / (size as number);
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
 /** Our additions to CreateJob. Every field is optional; defaults are chosen for a small worker. */
 export const JobExtensions = z
   .object({
@@ -198,6 +208,12 @@ export const JobExtensions = z
      * version (ListObjectVersions), and tasks target each version. Delete markers are not objects: never listed.
      */
     ManifestGeneratorVersions: z.enum(['Current', 'All']).default('Current'),
+    /**
+     * ConfirmationRequired jobs: a job still Suspended this long after it was suspended fails (FailureCode
+     * SuspendedJobExpired), as AWS fails a job left suspended for 30 days. Shorter values suit tests and
+     * pipelines that would rather fail fast than leave an unconfirmed job waiting.
+     */
+    SuspendedExpirySeconds: z.number().int().min(1).max(SUSPENDED_EXPIRY_SECONDS).default(SUSPENDED_EXPIRY_SECONDS),
     /** Target number of manifest rows per page (one child workflow each). */
     PageSize: z.number().int().min(1).max(1000).default(250),
     /** Pages (child workflows) in flight at once. */

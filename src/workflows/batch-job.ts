@@ -25,12 +25,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  patched,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { PreparedManifest } from '../activities/manifest/prepare';
-import { INVENTORY_MANIFEST_NAME, type ResolvedJob } from '../spec/job-spec';
+import { INVENTORY_MANIFEST_NAME, SUSPENDED_EXPIRY_SECONDS, suspendedExpiryText, type ResolvedJob } from '../spec/job-spec';
 import { formatProblems } from '../shared/problems';
 import { pageWorkflowId } from '../shared/constants';
 import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
@@ -453,7 +454,22 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     if (fresh.status === 'Preparing') {
       if (job.request.ConfirmationRequired) {
         setStatus('Suspended');
-        await condition(() => fresh.status !== 'Suspended');
+        // Jobs suspended before the expiry existed replay without its timer: they keep waiting, as they did.
+        if (patched('suspended-expiry')) {
+          // Jobs validated before the setting existed have none: AWS's 30 days.
+          const seconds = job.extensions.SuspendedExpirySeconds ?? SUSPENDED_EXPIRY_SECONDS;
+          const confirmed = await condition(() => fresh.status !== 'Suspended', seconds * 1000);
+          if (!confirmed) {
+            fail(
+              'SuspendedJobExpired',
+              `the job was not confirmed (UpdateJobStatus Ready) within ${suspendedExpiryText(seconds)} of being suspended (Extensions.SuspendedExpirySeconds: ${seconds})`
+            );
+            setStatus('Failed', `Left in Suspended for ${suspendedExpiryText(seconds)} without confirmation`);
+            return { failed: describeJob(jobId, req, fresh, early) };
+          }
+        } else {
+          await condition(() => fresh.status !== 'Suspended');
+        }
       } else {
         setStatus('Ready');
       }
