@@ -372,12 +372,16 @@ export interface ResolvedJob {
     connection: string;
     /** Extensions.ManifestHeaderRow; present only when true (jobs validated before it have none). */
     headerRow?: boolean;
+    /** A generated manifest's output bucket's expected owner, sent when pages read its data files. */
+    expectedOwner?: string;
   };
   report?: {
     bucket: string;
     prefix?: string;
     scope: 'AllTasks' | 'FailedTasksOnly';
     connection: string;
+    /** Report.ExpectedBucketOwner, sent on every call to the report bucket. */
+    expectedOwner?: string;
   };
   connection: string;
   extensions: Extensions;
@@ -396,6 +400,35 @@ export interface ResolvedJob {
   lambdaConnection?: string;
   /** The Temporal server's priority levels, from the config of the worker that validated the job. */
   priorityLevels: number;
+}
+
+/** A bucket the job names an expected owner for, checked in Preparing (HeadBucket with ExpectedBucketOwner). */
+export interface BucketOwnerCheck {
+  /** The request field that names the owner, for the failure reason. */
+  field: string;
+  connection: string;
+  bucket: string;
+  expectedOwner: string;
+}
+
+/** Every bucket of the job with an expected owner: the report's, the generator's source and its output. */
+export function bucketOwnerChecks(job: ResolvedJob): BucketOwnerCheck[] {
+  const checks: BucketOwnerCheck[] = [];
+  const generatorField = 'ManifestGenerator.S3JobManifestGenerator';
+  if (job.generator?.expectedOwner) {
+    const { connection, sourceBucket: bucket, expectedOwner } = job.generator;
+    checks.push({ field: `${generatorField}.ExpectedBucketOwner`, connection, bucket, expectedOwner });
+  }
+  const output = job.generator?.output;
+  if (output?.kept && output.expectedOwner) {
+    const field = `${generatorField}.ManifestOutputLocation.ExpectedManifestBucketOwner`;
+    checks.push({ field, connection: output.connection, bucket: output.bucket, expectedOwner: output.expectedOwner });
+  }
+  if (job.report?.expectedOwner) {
+    const { connection, bucket, expectedOwner } = job.report;
+    checks.push({ field: 'Report.ExpectedBucketOwner', connection, bucket, expectedOwner });
+  }
+  return checks;
 }
 
 export type SpecValidation = { ok: true; job: ResolvedJob } | { ok: false; problems: SpecProblem[] };
@@ -428,6 +461,7 @@ function resolveReport(request: CreateJob): ResolvedJob['report'] {
         prefix: request.Report.Prefix?.replace(/\/+$/, ''),
         scope: request.Report.ReportScope ?? 'AllTasks',
         connection: ext.ReportConnection ?? ext.Connection,
+        ...(request.Report.ExpectedBucketOwner ? { expectedOwner: request.Report.ExpectedBucketOwner } : {}),
       }
     : undefined;
 }
@@ -525,20 +559,35 @@ function resolveGeneratedJob(request: CreateJob, spec: JobManifestGenerator): Re
             ? { sse: 'AES256' as const }
             : {}),
         kept: true,
+        ...(location.ExpectedManifestBucketOwner ? { expectedOwner: location.ExpectedManifestBucketOwner } : {}),
       }
-    : { connection: report!.connection, bucket: report!.bucket, prefix: report!.prefix, kept: false };
+    : {
+        connection: report!.connection,
+        bucket: report!.bucket,
+        prefix: report!.prefix,
+        kept: false,
+        // The listing goes into the report folder: the report bucket's expected owner applies.
+        ...(report!.expectedOwner ? { expectedOwner: report!.expectedOwner } : {}),
+      };
   const generator: ResolvedGenerator = {
     sourceBucket: bucketFromArn(gen.SourceBucket)!,
     connection: ext.ManifestConnection ?? ext.Connection,
     versions: ext.ManifestGeneratorVersions,
     filter: resolveFilter(gen.Filter),
     output,
+    ...(gen.ExpectedBucketOwner ? { expectedOwner: gen.ExpectedBucketOwner } : {}),
   };
   return {
     request,
     operation: resolveOperation(request.Operation),
     // Each page reads one data file: bucket and key are set per page; the columns are the data files' own.
-    manifest: { bucket: output.bucket, key: '', columns: { ...GENERATED_COLUMNS }, connection: output.connection },
+    manifest: {
+      bucket: output.bucket,
+      key: '',
+      columns: { ...GENERATED_COLUMNS },
+      connection: output.connection,
+      ...(output.expectedOwner ? { expectedOwner: output.expectedOwner } : {}),
+    },
     report,
     generator,
     connection: ext.Connection,

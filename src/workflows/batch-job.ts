@@ -31,7 +31,13 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { PreparedManifest } from '../activities/manifest/prepare';
-import { INVENTORY_MANIFEST_NAME, SUSPENDED_EXPIRY_SECONDS, suspendedExpiryText, type ResolvedJob } from '../spec/job-spec';
+import {
+  bucketOwnerChecks,
+  INVENTORY_MANIFEST_NAME,
+  SUSPENDED_EXPIRY_SECONDS,
+  suspendedExpiryText,
+  type ResolvedJob,
+} from '../spec/job-spec';
 import { formatProblems } from '../shared/problems';
 import { pageWorkflowId } from '../shared/constants';
 import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
@@ -67,6 +73,10 @@ const { validateJob } = proxyActivities<Activities>({
 const { prepareManifest, buildRedriveManifest, buildInventoryManifest } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+const { checkBucketOwners } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 const { writeReportManifest } = proxyActivities<Activities>({
@@ -403,6 +413,19 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     ]);
     if (early.stopRequested) return { state: fresh };
     setStatus('Preparing');
+    // Only jobs that name an expected bucket owner check it (jobs that did before this check existed replay without
+    // it): a bucket another account owns fails the job here, before any task runs, as on AWS.
+    const ownerChecks = bucketOwnerChecks(job);
+    if (ownerChecks.length > 0 && patched('expected-bucket-owner')) {
+      try {
+        await checkBucketOwners({ checks: ownerChecks });
+      } catch (err) {
+        const cause = (err as { cause?: { type?: string; message?: string } }).cause;
+        fail(cause?.type ?? 'BucketUnreadable', cause?.message ?? String(err));
+        setStatus('Failed', 'A bucket did not match its expected owner, or could not be checked');
+        return { failed: describeJob(jobId, req, fresh, early) };
+      }
+    }
     try {
       // Only redrive jobs take this branch: jobs without RedriveOf issue exactly the commands they always did.
       if (job.redrive) {

@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { reportJobFolder, type ReportRef } from '../../shared/page-context';
 import type { ReportRow, TaskStatus } from '../../shared/types';
 import { classifyAwsError } from '../aws-errors';
+import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';
 import { REPORT_FORMAT, REPORT_SCHEMA, reportCsv } from './report-csv';
 
@@ -50,7 +51,7 @@ async function putText(s3: S3Client, bucket: string, key: string, body: string, 
 }
 
 export async function writeReportShard(connections: Connections, input: WriteShardInput): Promise<{ keys: string[] }> {
-  const s3 = connections.s3(input.report.connection);
+  const s3 = expectingOwner(connections.s3(input.report.connection), input.report.bucket, input.report.expectedOwner);
   const keys: string[] = [];
   const statuses: TaskStatus[] = input.report.scope === 'AllTasks' ? ['succeeded', 'failed'] : ['failed'];
   for (const status of statuses) {
@@ -81,7 +82,7 @@ export async function writeReportManifest(
   input: { jobId: string; report: ReportRef }
 ): Promise<{ key: string; shards: number }> {
   const { report, jobId } = input;
-  const s3 = connections.s3(report.connection);
+  const s3 = expectingOwner(connections.s3(report.connection), report.bucket, report.expectedOwner);
   const folder = reportJobFolder(report, jobId);
   const results: ReportManifest['Results'] = [];
   try {
