@@ -8,7 +8,8 @@
  * What these do not show: that the two patched() guards are needed for replay. Without them both still replay: the
  * SDK drops the expiry's StartTimer, the last command of its workflow task, once the confirmation cancels it; and an
  * old job was resolved without owners by the old validateJob, whose result the replay reads from history. The
- * guards keep an old Suspended job from gaining a 30-day expiry on its next workflow task after a deploy.
+ * guards keep an old Suspended job from gaining an expiry after a deploy (its next workflow task that does not
+ * confirm or cancel it, e.g. UpdateJobPriority, would otherwise send the timer).
  *
  * Histories are stored as binary History protos (History.encode of handle.fetchHistory()): the JSON form
  * (`temporal workflow show -o json`) cannot be read here, since historyFromJSON fails with "type must be a Type"
