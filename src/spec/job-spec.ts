@@ -372,7 +372,7 @@ export interface ResolvedJob {
     connection: string;
     /** Extensions.ManifestHeaderRow; present only when true (jobs validated before it have none). */
     headerRow?: boolean;
-    /** A generated manifest's output bucket's expected owner, sent when pages read its data files. */
+    /** The expected owner of a manifest the engine writes (generated, or built in the report folder), sent on reads. */
     expectedOwner?: string;
   };
   report?: {
@@ -521,6 +521,7 @@ function builtManifestJob(request: CreateJob, report: NonNullable<ResolvedJob['r
       key: '',
       columns: manifestColumns([...REDRIVE_MANIFEST_FIELDS]),
       connection: report.connection,
+      ...(report.expectedOwner ? { expectedOwner: report.expectedOwner } : {}),
     },
     report,
     connection: ext.Connection,

@@ -454,6 +454,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
             connection: job.report!.connection,
             bucket: job.report!.bucket,
             key: `${reportJobFolder(job.report!, jobId)}/${INVENTORY_MANIFEST_NAME}`,
+            ...(job.report!.expectedOwner ? { expectedOwner: job.report!.expectedOwner } : {}),
           },
         });
         fresh.job = { ...job, manifest: { ...job.manifest, key: built.key, etag: built.etag } };

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { CreateJobInput } from '../../src/spec/job-spec';
-import { createBucket, csvJob, readReport, seedObjects, stackWorkerConfig, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+import { createBucket, csvJob, putManifest, readReport, seedObjects, stackWorkerConfig, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { getStack } from '../helpers/stack';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';
 
@@ -131,4 +131,20 @@ test('the right owners: the job completes, and every call to those buckets carri
   expect(owned.some((r) => r.bucket === output && r.signature.endsWith('/manifest.json'))).toBe(true);
   expect(owned.some((r) => r.bucket === reports && r.signature.startsWith(`PUT /${reports}/`) && r.signature.includes('/results/'))).toBe(true);
   expect(owned.some((r) => r.bucket === reports && r.signature.endsWith('/manifest.json'))).toBe(true);
+});
+
+test('a CSV job with Report.ExpectedBucketOwner: every call to the report bucket carries it, the manifest reads none', async () => {
+  const manifest = await putManifest(engine.s3, source, 'owner-csv', keys.map((key) => `${source},${key}`));
+  seen.length = 0;
+  const request = csvJob(manifest, { S3PutObjectTagging: { TagSet: [{ Key: 'owner', Value: 'csv' }] } }, reports);
+  const job = await run({ ...request, Report: { ...request.Report, ExpectedBucketOwner: OWNER } });
+  expect(job.Status).toBe('Complete');
+  expect(job.ProgressSummary).toMatchObject({ TotalNumberOfTasks: keys.length, NumberOfTasksSucceeded: keys.length });
+  const toReports = seen.filter((r) => r.bucket === reports);
+  expect(toReports.map((r) => r.signature)).toEqual(expect.arrayContaining([`HEAD /${reports}/`, `PUT /${reports}/${job.S3Batch.ReportManifestKey}`]));
+  expect(toReports.filter((r) => r.owner !== OWNER)).toEqual([]);
+  // AWS's manifest Location has no owner field: the CSV manifest is read without one.
+  const manifestReads = seen.filter((r) => r.signature === `GET /${source}/${manifest.key}` || r.signature === `HEAD /${source}/${manifest.key}`);
+  expect(manifestReads.length).toBeGreaterThan(0);
+  expect(manifestReads.every((r) => r.owner === undefined)).toBe(true);
 });

@@ -302,6 +302,15 @@ describe('job spec', () => {
     if (!working.ok) throw new Error(JSON.stringify(working.problems));
     expect(working.job.manifest).toMatchObject({ bucket: 'reports', expectedOwner: '111111111111' });
     expect(bucketOwnerChecks(working.job).map((c) => c.field)).toEqual([`${field}.ExpectedBucketOwner`, 'Report.ExpectedBucketOwner']);
+    // A redrive job's manifest is built in the report folder, and read under the report's owner.
+    const redrive = validateJobSpec({
+      ...base,
+      Manifest: undefined,
+      Report: { ...base.Report, ExpectedBucketOwner: '111111111111' },
+      Extensions: { RedriveOf: { JobId: 'old-job', ReportManifest: 'arn:aws:s3:::reports/r/job-old-job/manifest.json' } },
+    });
+    if (!redrive.ok) throw new Error(JSON.stringify(redrive.problems));
+    expect(redrive.job.manifest).toMatchObject({ bucket: 'reports', expectedOwner: '111111111111' });
     // No owner named: nothing to check, and nothing added to the resolved job.
     const plain = validateJobSpec(base);
     if (!plain.ok) throw new Error('invalid');
