@@ -22,7 +22,8 @@ import { validateJob } from './validate-job';
 import { deliverStatusWebhook, type WebhookSettings } from './status-webhook';
 import type { DeliverStatusWebhookInput } from '../shared/status-webhook';
 import type { ReportRef } from '../shared/page-context';
-import { DEFAULT_TASK_EXECUTION, type TaskExecution } from '../spec/job-spec';
+import { DEFAULT_TASK_EXECUTION, type BucketOwnerCheck, type TaskExecution } from '../spec/job-spec';
+import { checkBucketOwners } from './bucket-owner';
 import { OperationsConfig } from '../spec/worker-config';
 import type { OperationSettings } from './operations/operation';
 import { CustomOperations } from './operations/custom';
@@ -53,6 +54,7 @@ export function createActivities(connections: Connections, options: ActivityOpti
         webhooks: { hasSecret: !!options.webhooks?.secret, allowedUrlPrefixes: options.webhooks?.allowedUrlPrefixes },
         customOperations: custom,
       }),
+    checkBucketOwners: (input: { checks: BucketOwnerCheck[] }) => checkBucketOwners(connections, input),
     buildRedriveManifest: (input: BuildRedriveManifestInput) => buildRedriveManifest(connections, input),
     buildInventoryManifest: (input: BuildInventoryManifestInput) => buildInventoryManifest(connections, input),
     listManifestChunk: (input: ListManifestChunkInput) => listManifestChunk(connections, input),

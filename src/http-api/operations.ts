@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { JobSpecError, type JobClient } from '../job-client';
 import { CreateJobRequest, JobManifest, JobReport } from '../spec/job-spec';
+import { JobManifestGenerator } from '../spec/manifest-generator';
 import { JobOperation, S3Tag } from '../spec/operations';
 import { JOB_STATUSES, type JobStatus } from '../shared/job-status';
 import type { JobTag } from '../shared/messages';
@@ -33,9 +34,15 @@ export interface OperationResult {
 
 export type Operation = (ctx: OperationContext) => Promise<OperationResult>;
 
-/** Lists and maps inside the echoed request members (the rest of JobDescriptor has neither). */
+/** Lists and maps inside the echoed request members and our S3Batch element (the rest of JobDescriptor has neither). */
 const DescribeJobResultShape = z.object({
-  Job: z.object({ Manifest: JobManifest, Operation: JobOperation, Report: JobReport }),
+  Job: z.object({
+    Manifest: JobManifest,
+    ManifestGenerator: JobManifestGenerator,
+    Operation: JobOperation,
+    Report: JobReport,
+    S3Batch: z.object({ FailedTasksByErrorCode: z.record(z.string(), z.number()), Tags: z.array(S3Tag) }),
+  }),
 });
 const TagsShape = z.object({ Tags: z.array(S3Tag) });
 
@@ -102,6 +109,8 @@ export const describeJob: Operation = async (ctx) => {
     JobArn: `arn:aws:s3:${ctx.region}:${ctx.accountId}:job/${job.JobId}`,
     Status: job.Status,
     Manifest: job.Manifest,
+    ManifestGenerator: job.ManifestGenerator,
+    GeneratedManifestDescriptor: job.GeneratedManifestDescriptor,
     Operation: job.Operation,
     Priority: job.Priority,
     ProgressSummary: job.ProgressSummary,
@@ -113,6 +122,9 @@ export const describeJob: Operation = async (ctx) => {
     RoleArn: job.RoleArn,
     SuspendedDate: job.SuspendedDate,
     SuspendedCause: job.SuspendedCause,
+    // Ours, as describeJob returns it (failures by code, summary, report key, …); AWS's SDKs skip elements they
+    // do not know, so it costs them nothing.
+    S3Batch: job.S3Batch,
   };
   return { xml: toXml('DescribeJobResult', { Job: descriptor }, DescribeJobResultShape) };
 };

@@ -20,6 +20,8 @@ export interface ManifestRef {
    * is the whole object: range `{ start: 0, end: WHOLE_OBJECT }`.
    */
   compression?: 'gzip';
+  /** The bucket's expected owner (a generated manifest's output bucket), sent as ExpectedBucketOwner. */
+  expectedOwner?: string;
 }
 
 /** A page range's end meaning "to the end of the object" (for gzipped objects, whose text length is unknown). */
@@ -30,6 +32,8 @@ export interface ReportRef {
   bucket: string;
   prefix?: string;
   scope: 'AllTasks' | 'FailedTasksOnly';
+  /** Report.ExpectedBucketOwner, sent on every call to the report bucket. */
+  expectedOwner?: string;
 }
 
 export interface PageJobContext {

@@ -153,6 +153,16 @@ export const RedriveOf = z
   });
 export type RedriveOf = z.infer<typeof RedriveOf>;
 
+/** AWS fails a job left in Suspended for 30 days: the default, and the longest Extensions.SuspendedExpirySeconds. */
+export const SUSPENDED_EXPIRY_SECONDS = 30 * 24 * 3600;
+
+/** "30 days", "90 seconds": how long a Suspended job may wait, for failure reasons. */
+export function suspendedExpiryText(seconds: number): string {
+  const [unit, size] = seconds % 86_400 === 0 ? ['day', 86_400] : seconds % 3600 === 0 ? ['hour', 3600] : ['second', 1];
+  const count = seconds / (size as number);
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
 /** Our additions to CreateJob. Every field is optional; defaults are chosen for a small worker. */
 export const JobExtensions = z
   .object({
@@ -198,6 +208,12 @@ export const JobExtensions = z
      * version (ListObjectVersions), and tasks target each version. Delete markers are not objects: never listed.
      */
     ManifestGeneratorVersions: z.enum(['Current', 'All']).default('Current'),
+    /**
+     * ConfirmationRequired jobs: a job still Suspended this long after it was suspended fails (FailureCode
+     * SuspendedJobExpired), as AWS fails a job left suspended for 30 days. Shorter values suit tests and
+     * pipelines that would rather fail fast than leave an unconfirmed job waiting.
+     */
+    SuspendedExpirySeconds: z.number().int().min(1).max(SUSPENDED_EXPIRY_SECONDS).default(SUSPENDED_EXPIRY_SECONDS),
     /** Target number of manifest rows per page (one child workflow each). */
     PageSize: z.number().int().min(1).max(1000).default(250),
     /** Pages (child workflows) in flight at once. */
@@ -366,12 +382,16 @@ export interface ResolvedJob {
     connection: string;
     /** Extensions.ManifestHeaderRow; present only when true (jobs validated before it have none). */
     headerRow?: boolean;
+    /** The expected owner of a manifest the engine writes (generated, or built in the report folder), sent on reads. */
+    expectedOwner?: string;
   };
   report?: {
     bucket: string;
     prefix?: string;
     scope: 'AllTasks' | 'FailedTasksOnly';
     connection: string;
+    /** Report.ExpectedBucketOwner, sent on every call to the report bucket. */
+    expectedOwner?: string;
   };
   connection: string;
   extensions: Extensions;
@@ -390,6 +410,35 @@ export interface ResolvedJob {
   lambdaConnection?: string;
   /** The Temporal server's priority levels, from the config of the worker that validated the job. */
   priorityLevels: number;
+}
+
+/** A bucket the job names an expected owner for, checked in Preparing (HeadBucket with ExpectedBucketOwner). */
+export interface BucketOwnerCheck {
+  /** The request field that names the owner, for the failure reason. */
+  field: string;
+  connection: string;
+  bucket: string;
+  expectedOwner: string;
+}
+
+/** Every bucket of the job with an expected owner: the report's, the generator's source and its output. */
+export function bucketOwnerChecks(job: ResolvedJob): BucketOwnerCheck[] {
+  const checks: BucketOwnerCheck[] = [];
+  const generatorField = 'ManifestGenerator.S3JobManifestGenerator';
+  if (job.generator?.expectedOwner) {
+    const { connection, sourceBucket: bucket, expectedOwner } = job.generator;
+    checks.push({ field: `${generatorField}.ExpectedBucketOwner`, connection, bucket, expectedOwner });
+  }
+  const output = job.generator?.output;
+  if (output?.kept && output.expectedOwner) {
+    const field = `${generatorField}.ManifestOutputLocation.ExpectedManifestBucketOwner`;
+    checks.push({ field, connection: output.connection, bucket: output.bucket, expectedOwner: output.expectedOwner });
+  }
+  if (job.report?.expectedOwner) {
+    const { connection, bucket, expectedOwner } = job.report;
+    checks.push({ field: 'Report.ExpectedBucketOwner', connection, bucket, expectedOwner });
+  }
+  return checks;
 }
 
 export type SpecValidation = { ok: true; job: ResolvedJob } | { ok: false; problems: SpecProblem[] };
@@ -422,6 +471,7 @@ function resolveReport(request: CreateJob): ResolvedJob['report'] {
         prefix: request.Report.Prefix?.replace(/\/+$/, ''),
         scope: request.Report.ReportScope ?? 'AllTasks',
         connection: ext.ReportConnection ?? ext.Connection,
+        ...(request.Report.ExpectedBucketOwner ? { expectedOwner: request.Report.ExpectedBucketOwner } : {}),
       }
     : undefined;
 }
@@ -481,6 +531,7 @@ function builtManifestJob(request: CreateJob, report: NonNullable<ResolvedJob['r
       key: '',
       columns: manifestColumns([...REDRIVE_MANIFEST_FIELDS]),
       connection: report.connection,
+      ...(report.expectedOwner ? { expectedOwner: report.expectedOwner } : {}),
     },
     report,
     connection: ext.Connection,
@@ -519,20 +570,35 @@ function resolveGeneratedJob(request: CreateJob, spec: JobManifestGenerator): Re
             ? { sse: 'AES256' as const }
             : {}),
         kept: true,
+        ...(location.ExpectedManifestBucketOwner ? { expectedOwner: location.ExpectedManifestBucketOwner } : {}),
       }
-    : { connection: report!.connection, bucket: report!.bucket, prefix: report!.prefix, kept: false };
+    : {
+        connection: report!.connection,
+        bucket: report!.bucket,
+        prefix: report!.prefix,
+        kept: false,
+        // The listing goes into the report folder: the report bucket's expected owner applies.
+        ...(report!.expectedOwner ? { expectedOwner: report!.expectedOwner } : {}),
+      };
   const generator: ResolvedGenerator = {
     sourceBucket: bucketFromArn(gen.SourceBucket)!,
     connection: ext.ManifestConnection ?? ext.Connection,
     versions: ext.ManifestGeneratorVersions,
     filter: resolveFilter(gen.Filter),
     output,
+    ...(gen.ExpectedBucketOwner ? { expectedOwner: gen.ExpectedBucketOwner } : {}),
   };
   return {
     request,
     operation: resolveOperation(request.Operation),
     // Each page reads one data file: bucket and key are set per page; the columns are the data files' own.
-    manifest: { bucket: output.bucket, key: '', columns: { ...GENERATED_COLUMNS }, connection: output.connection },
+    manifest: {
+      bucket: output.bucket,
+      key: '',
+      columns: { ...GENERATED_COLUMNS },
+      connection: output.connection,
+      ...(output.expectedOwner ? { expectedOwner: output.expectedOwner } : {}),
+    },
     report,
     generator,
     connection: ext.Connection,

@@ -124,7 +124,18 @@ export interface ResolvedGenerator {
    * is written: `<prefix>/job-<id>/`. EnableManifestOutput: ManifestOutputLocation; else the report folder, as a
    * working copy the pages read.
    */
-  output: { connection: string; bucket: string; prefix?: string; kmsKeyId?: string; sse?: 'AES256' | 'aws:kms'; kept: boolean };
+  output: {
+    connection: string;
+    bucket: string;
+    prefix?: string;
+    kmsKeyId?: string;
+    sse?: 'AES256' | 'aws:kms';
+    kept: boolean;
+    /** ManifestOutputLocation.ExpectedManifestBucketOwner (or, in the report folder, Report.ExpectedBucketOwner). */
+    expectedOwner?: string;
+  };
+  /** S3JobManifestGenerator.ExpectedBucketOwner: the source bucket's, sent on every listing call. */
+  expectedOwner?: string;
 }
 
 export function resolveFilter(filter: z.infer<typeof ManifestGeneratorFilter> | undefined): ResolvedFilter {

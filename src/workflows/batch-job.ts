@@ -27,12 +27,19 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  patched,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { PreparedManifest } from '../activities/manifest/prepare';
-import { INVENTORY_MANIFEST_NAME, type ResolvedJob } from '../spec/job-spec';
+import {
+  bucketOwnerChecks,
+  INVENTORY_MANIFEST_NAME,
+  SUSPENDED_EXPIRY_SECONDS,
+  suspendedExpiryText,
+  type ResolvedJob,
+} from '../spec/job-spec';
 import { formatProblems } from '../shared/problems';
 import { pageRunWorkflowId } from '../shared/constants';
 import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
@@ -77,6 +84,10 @@ const { validateJob } = proxyActivities<Activities>({
 const { prepareManifest, buildRedriveManifest, buildInventoryManifest } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+const { checkBucketOwners } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 const { writeReportManifest } = proxyActivities<Activities>({
@@ -472,6 +483,19 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     ]);
     if (early.stopRequested) return { state: fresh };
     setStatus('Preparing');
+    // Only jobs that name an expected bucket owner check it (jobs that did before this check existed replay without
+    // it): a bucket another account owns fails the job here, before any task runs, as on AWS.
+    const ownerChecks = bucketOwnerChecks(job);
+    if (ownerChecks.length > 0 && patched('expected-bucket-owner')) {
+      try {
+        await checkBucketOwners({ checks: ownerChecks });
+      } catch (err) {
+        const cause = (err as { cause?: { type?: string; message?: string } }).cause;
+        fail(cause?.type ?? 'BucketUnreadable', cause?.message ?? String(err));
+        setStatus('Failed', 'A bucket did not match its expected owner, or could not be checked');
+        return { failed: describeJob(jobId, req, fresh, early) };
+      }
+    }
     try {
       // Only redrive jobs take this branch: jobs without RedriveOf issue exactly the commands they always did.
       if (job.redrive) {
@@ -500,6 +524,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
             connection: job.report!.connection,
             bucket: job.report!.bucket,
             key: `${reportJobFolder(job.report!, jobId)}/${INVENTORY_MANIFEST_NAME}`,
+            ...(job.report!.expectedOwner ? { expectedOwner: job.report!.expectedOwner } : {}),
           },
         });
         fresh.job = { ...job, manifest: { ...job.manifest, key: built.key, etag: built.etag } };
@@ -523,7 +548,22 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
     if (fresh.status === 'Preparing') {
       if (job.request.ConfirmationRequired) {
         setStatus('Suspended');
-        await condition(() => fresh.status !== 'Suspended');
+        // Jobs suspended before the expiry existed replay without its timer: they keep waiting, as they did.
+        if (patched('suspended-expiry')) {
+          // Jobs validated before the setting existed have none: AWS's 30 days.
+          const seconds = job.extensions.SuspendedExpirySeconds ?? SUSPENDED_EXPIRY_SECONDS;
+          const confirmed = await condition(() => fresh.status !== 'Suspended', seconds * 1000);
+          if (!confirmed) {
+            fail(
+              'SuspendedJobExpired',
+              `the job was not confirmed (UpdateJobStatus Ready) within ${suspendedExpiryText(seconds)} of being suspended (Extensions.SuspendedExpirySeconds: ${seconds})`
+            );
+            setStatus('Failed', `Left in Suspended for ${suspendedExpiryText(seconds)} without confirmation`);
+            return { failed: describeJob(jobId, req, fresh, early) };
+          }
+        } else {
+          await condition(() => fresh.status !== 'Suspended');
+        }
       } else {
         setStatus('Ready');
       }

@@ -215,6 +215,64 @@ test('a job that fails (manifest ETag mismatch): Failed with FailureReasons in t
   expect(entry.TerminationDate).toBeInstanceOf(Date);
 });
 
+test('DescribeJob of a generated-manifest job: ManifestGenerator, GeneratedManifestDescriptor and every field the client library returns', async () => {
+  const generator = {
+    S3JobManifestGenerator: {
+      ExpectedBucketOwner: ACCOUNT,
+      SourceBucket: `arn:aws:s3:::${data}`,
+      EnableManifestOutput: true,
+      ManifestOutputLocation: {
+        ExpectedManifestBucketOwner: ACCOUNT,
+        Bucket: `arn:aws:s3:::${reports}`,
+        ManifestPrefix: 'generated',
+        ManifestFormat: 'S3InventoryReport_CSV_20211130' as const,
+      },
+      // Lists in the echo: a prefix list of one, and a storage-class list.
+      Filter: { KeyNameConstraint: { MatchAnyPrefix: ['api/00'] }, MatchAnyStorageClass: ['STANDARD' as const] },
+    },
+  };
+  const { Manifest: _manifest, ...base } = createJobInput({ ConfirmationRequired: false, Description: 'generated via the HTTP API' });
+  const { JobId: jobId } = await s3control.send(new CreateJobCommand({ ...base, ManifestGenerator: generator }));
+  const done = await waitForStatus(jobId!, ['Complete', 'Failed', 'Cancelled'], 120_000);
+  const library = await new JobClient(engine.client, { taskQueue: engine.taskQueue }).describeJob(jobId!);
+  expect(library.Status).toBe('Complete');
+  expect(library.GeneratedManifestDescriptor).toBeDefined();
+
+  expect(done.Status).toBe('Complete');
+  expect(done.Manifest).toBeUndefined();
+  expect(done.ManifestGenerator).toEqual(generator);
+  expect(done.GeneratedManifestDescriptor).toEqual({
+    Format: 'S3InventoryReport_CSV_20211130',
+    Location: {
+      ObjectArn: library.GeneratedManifestDescriptor!.Location.ObjectArn,
+      ETag: library.GeneratedManifestDescriptor!.Location.ETag,
+    },
+  });
+  expect(done.GeneratedManifestDescriptor!.Location!.ObjectArn).toBe(`arn:aws:s3:::${reports}/generated/job-${jobId}/manifest.json`);
+  expect(done.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 10, NumberOfTasksSucceeded: 10, NumberOfTasksFailed: 0 });
+
+  // Every AWS member the client library returns (with a value: AWS leaves out empty ones) is in the SDK's answer.
+  const { S3Batch: _ours, ...awsMembers } = library;
+  const given = Object.entries(awsMembers)
+    .filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0))
+    .map(([name]) => name)
+    .sort();
+  expect(given).toEqual(expect.arrayContaining(['GeneratedManifestDescriptor', 'ManifestGenerator']));
+  const overHttp = Object.entries(done).filter(([, value]) => value !== undefined).map(([name]) => name);
+  expect(given.filter((name) => !overHttp.includes(name))).toEqual([]);
+
+  // Our S3Batch element travels too (the AWS SDK skips it): read from the raw answer.
+  const raw = await sendRaw(
+    api.url,
+    await signedRequestBytes({ url: api.url, credentials: KEY, method: 'GET', path: `/v20180820/jobs/${jobId}`, accountId: ACCOUNT })
+  );
+  expect(raw.status).toBe(200);
+  const s3batch = /<S3Batch>(.*)<\/S3Batch>/.exec(raw.text)?.[1] ?? '';
+  expect(s3batch).toContain(`<Summary>${library.S3Batch.Summary}</Summary>`);
+  expect(s3batch).toContain('<ManifestListing><ObjectsListed>10</ObjectsListed><ObjectsMatched>10</ObjectsMatched><Done>true</Done></ManifestListing>');
+  expect(s3batch).toContain(`<ReportManifestKey>${library.S3Batch.ReportManifestKey}</ReportManifestKey>`);
+}, 150_000);
+
 test('ListJobs filters by status and pages with MaxResults and NextToken; UpdateJobStatus Cancelled cancels', async () => {
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await s3control.send(new CreateJobCommand(createJobInput({ Description: `page ${i}` })))).JobId!);

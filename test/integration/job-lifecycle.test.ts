@@ -69,6 +69,42 @@ test('ConfirmationRequired: Suspended until confirmed, then runs', async () => {
   await expect(engine.jobs.resumeJob(jobId)).rejects.toThrow(/the job is Complete/);
 });
 
+test('a job left Suspended past Extensions.SuspendedExpirySeconds fails, as AWS fails one after 30 days', async () => {
+  const manifest = await manifestOf(keys.slice(0, 5).map((k) => `${data},${manifestKey(k)}`), 'expire');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, { ConfirmationRequired: true, Extensions: { SuspendedExpirySeconds: 2 } })
+  );
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(final.Status).toBe('Failed');
+  expect(final.SuspendedDate).toBeDefined();
+  expect(final.TerminationDate).toBeDefined();
+  expect(final.FailureReasons).toEqual([
+    {
+      FailureCode: 'SuspendedJobExpired',
+      FailureReason:
+        'the job was not confirmed (UpdateJobStatus Ready) within 2 seconds of being suspended (Extensions.SuspendedExpirySeconds: 2)',
+    },
+  ]);
+  expect(final.StatusUpdateReason).toBe('Left in Suspended for 2 seconds without confirmation');
+  // No task ran, so (as on AWS) no report was written.
+  expect(done(final)).toBe(0);
+  expect(final.S3Batch.ReportManifestKey).toBeUndefined();
+  await expect(engine.jobs.confirmJob(jobId)).rejects.toThrow(/the job is Failed/);
+});
+
+test('a job confirmed before its Suspended expiry runs to the end', async () => {
+  const manifest = await manifestOf(keys.slice(0, 5).map((k) => `${data},${manifestKey(k)}`), 'confirm-before-expiry');
+  const { jobId } = await engine.jobs.createJob(
+    csvJob(manifest, tagging, reports, { ConfirmationRequired: true, Extensions: { SuspendedExpirySeconds: 60 } })
+  );
+  await waitFor(jobId, (j) => j.Status === 'Suspended');
+  await engine.jobs.confirmJob(jobId);
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(final.Status).toBe('Complete');
+  expect(final.FailureReasons).toEqual([]);
+  expect(final.ProgressSummary.NumberOfTasksSucceeded).toBe(5);
+});
+
 test('pause mid-job, then resume: counts equal the manifest', async () => {
   const manifest = await manifestOf(keys.map((k) => `${data},${manifestKey(k)}`), 'pause');
   const { jobId } = await engine.jobs.createJob(

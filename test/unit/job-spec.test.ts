@@ -1,7 +1,13 @@
 import { WorkerConfig } from '../../src/spec/worker-config';
 import { validateJob } from '../../src/activities/validate-job';
 import { Connections } from '../../src/activities/s3-clients';
-import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
+import {
+  bucketOwnerChecks,
+  SUSPENDED_EXPIRY_SECONDS,
+  suspendedExpiryText,
+  validateJobSpec,
+  type CreateJobInput,
+} from '../../src/spec/job-spec';
 
 const base: CreateJobInput = {
   AccountId: '123456789012',
@@ -248,6 +254,68 @@ describe('job spec', () => {
     expect(problems({ ...base, Extensions: { Connection: 'has space', PageSize: 0 } })).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Extensions.Connection: /), expect.stringMatching(/^Extensions.PageSize: /)])
     );
+  });
+
+  test('SuspendedExpirySeconds: AWS\'s 30 days by default, from 1 second up to 30 days', () => {
+    const r = validateJobSpec(base);
+    expect(r.ok && r.job.extensions.SuspendedExpirySeconds).toBe(SUSPENDED_EXPIRY_SECONDS);
+    expect(SUSPENDED_EXPIRY_SECONDS).toBe(30 * 24 * 3600);
+    expect(problems({ ...base, Extensions: { SuspendedExpirySeconds: 1 } })).toEqual([]);
+    expect(problems({ ...base, Extensions: { SuspendedExpirySeconds: 0 } })).toEqual([expect.stringMatching(/^Extensions.SuspendedExpirySeconds: /)]);
+    expect(problems({ ...base, Extensions: { SuspendedExpirySeconds: SUSPENDED_EXPIRY_SECONDS + 1 } })).toEqual([
+      expect.stringMatching(/^Extensions.SuspendedExpirySeconds: /),
+    ]);
+    expect([30 * 86_400, 3 * 3600, 90, 1].map(suspendedExpiryText)).toEqual(['30 days', '3 hours', '90 seconds', '1 second']);
+  });
+
+  test('every ExpectedBucketOwner is resolved onto its bucket and checked in Preparing', () => {
+    const generated = (output: boolean): CreateJobInput => ({
+      ...base,
+      Manifest: undefined,
+      Report: { ...base.Report, ExpectedBucketOwner: '111111111111' },
+      ManifestGenerator: {
+        S3JobManifestGenerator: {
+          SourceBucket: 'arn:aws:s3:::source',
+          ExpectedBucketOwner: '222222222222',
+          EnableManifestOutput: output,
+          ...(output
+            ? { ManifestOutputLocation: { Bucket: 'arn:aws:s3:::out', ExpectedManifestBucketOwner: '333333333333', ManifestFormat: 'S3InventoryReport_CSV_20211130' as const } }
+            : {}),
+        },
+      },
+      Extensions: { ManifestConnection: 'src', ReportConnection: 'rep' },
+    });
+    const kept = validateJobSpec(generated(true));
+    if (!kept.ok) throw new Error(JSON.stringify(kept.problems));
+    expect(kept.job.report!.expectedOwner).toBe('111111111111');
+    expect(kept.job.generator).toMatchObject({ expectedOwner: '222222222222', output: { bucket: 'out', expectedOwner: '333333333333' } });
+    // Pages read the data files from the output bucket: with its owner.
+    expect(kept.job.manifest).toMatchObject({ bucket: 'out', expectedOwner: '333333333333' });
+    const field = 'ManifestGenerator.S3JobManifestGenerator';
+    expect(bucketOwnerChecks(kept.job)).toEqual([
+      { field: `${field}.ExpectedBucketOwner`, connection: 'src', bucket: 'source', expectedOwner: '222222222222' },
+      { field: `${field}.ManifestOutputLocation.ExpectedManifestBucketOwner`, connection: 'rep', bucket: 'out', expectedOwner: '333333333333' },
+      { field: 'Report.ExpectedBucketOwner', connection: 'rep', bucket: 'reports', expectedOwner: '111111111111' },
+    ]);
+    // Without EnableManifestOutput the listing goes into the report folder, under the report's owner.
+    const working = validateJobSpec(generated(false));
+    if (!working.ok) throw new Error(JSON.stringify(working.problems));
+    expect(working.job.manifest).toMatchObject({ bucket: 'reports', expectedOwner: '111111111111' });
+    expect(bucketOwnerChecks(working.job).map((c) => c.field)).toEqual([`${field}.ExpectedBucketOwner`, 'Report.ExpectedBucketOwner']);
+    // A redrive job's manifest is built in the report folder, and read under the report's owner.
+    const redrive = validateJobSpec({
+      ...base,
+      Manifest: undefined,
+      Report: { ...base.Report, ExpectedBucketOwner: '111111111111' },
+      Extensions: { RedriveOf: { JobId: 'old-job', ReportManifest: 'arn:aws:s3:::reports/r/job-old-job/manifest.json' } },
+    });
+    if (!redrive.ok) throw new Error(JSON.stringify(redrive.problems));
+    expect(redrive.job.manifest).toMatchObject({ bucket: 'reports', expectedOwner: '111111111111' });
+    // No owner named: nothing to check, and nothing added to the resolved job.
+    const plain = validateJobSpec(base);
+    if (!plain.ok) throw new Error('invalid');
+    expect(bucketOwnerChecks(plain.job)).toEqual([]);
+    expect(plain.job.report).not.toHaveProperty('expectedOwner');
   });
 
   test('non-object input gets a clear error', () => {

@@ -25,6 +25,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ResolvedFilter, ResolvedGenerator } from '../../spec/manifest-generator';
 import { GENERATED_FILE_SCHEMA, generatedDataFileKey, generatedManifestFolder } from '../../shared/generated-manifest';
 import { classifyAwsError } from '../aws-errors';
+import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';
 import { bareETag } from './manifest-object';
 import { ObjectWriter, s3ActivityFailure } from './object-writer';
@@ -291,7 +292,7 @@ function sseTarget(output: ResolvedGenerator['output']) {
 export async function listManifestChunk(connections: Connections, input: ListManifestChunkInput): Promise<ListedChunk> {
   const ctx = Context.current();
   const { generator } = input;
-  const source = connections.s3(generator.connection);
+  const source = expectingOwner(connections.s3(generator.connection), generator.sourceBucket, generator.expectedOwner);
   const where = `listing the source bucket ${generator.sourceBucket}`;
   const matched: ListedObject[] = [];
   let listed = 0;
@@ -341,7 +342,7 @@ export async function listManifestChunk(connections: Connections, input: ListMan
 
   const key = generatedDataFileKey(generator.output, input.jobId, input.chunkIndex);
   const out = new ObjectWriter(
-    connections.s3(generator.output.connection),
+    expectingOwner(connections.s3(generator.output.connection), generator.output.bucket, generator.output.expectedOwner),
     { bucket: generator.output.bucket, key, contentType: 'application/gzip', ...sseTarget(generator.output) },
     { what: 'a generated manifest data file', failureType: GeneratorFailure.WriteFailed, signal: ctx.cancellationSignal }
   );
@@ -369,7 +370,7 @@ const FINISH_CONCURRENCY = 8;
 export async function finishGeneratedManifest(connections: Connections, input: FinishGeneratedManifestInput): Promise<{ bucket: string; key: string; etag: string }> {
   const { generator } = input;
   const { output } = generator;
-  const s3 = connections.s3(output.connection);
+  const s3 = expectingOwner(connections.s3(output.connection), output.bucket, output.expectedOwner);
   const folder = generatedManifestFolder(output, input.jobId);
   // A few HEADs at a time, each one a heartbeat: a listing of millions of rows has thousands of data files, more
   // than one heartbeat timeout's worth of one-by-one calls.

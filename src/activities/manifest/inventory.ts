@@ -17,6 +17,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { bucketFromArn } from '../../spec/arn';
 import { csvField } from '../report/report-csv';
+import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';
 import { splitCsvLine } from './csv-row';
 import { readLines } from './line-reader';
@@ -28,7 +29,8 @@ export interface BuildInventoryManifestInput {
   /** The inventory's manifest.json; `etag`, when given, must match. */
   inventory: { connection: string; bucket: string; key: string; versionId?: string; etag?: string };
   /** Where the gathered CSV goes. */
-  output: { connection: string; bucket: string; key: string };
+  /** `expectedOwner`: Report.ExpectedBucketOwner (the CSV goes into the report folder). */
+  output: { connection: string; bucket: string; key: string; expectedOwner?: string };
 }
 
 export interface BuiltInventoryManifest {
@@ -198,7 +200,7 @@ export async function buildInventoryManifest(connections: Connections, input: Bu
   const inventory = parseInventoryManifest(json.text, where);
   const dataBucket = inventory.destinationBucket ? (bucketFromArn(inventory.destinationBucket) ?? inventory.destinationBucket) : input.inventory.bucket;
   const out = new ObjectWriter(
-    connections.s3(input.output.connection),
+    expectingOwner(connections.s3(input.output.connection), input.output.bucket, input.output.expectedOwner),
     { bucket: input.output.bucket, key: input.output.key, contentType: 'text/csv' },
     { what: 'the manifest gathered from the inventory', failureType: InventoryFailure.WriteFailed, signal: ctx.cancellationSignal }
   );

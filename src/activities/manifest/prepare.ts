@@ -12,12 +12,16 @@
  * MAX_NUMBERED_PAGES pages none are recorded and row messages give byte offsets only.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';
 import { bareETag, headManifest, ManifestFailure, manifestError, streamManifest, type ManifestObjectRef } from './manifest-object';
 
 export interface PrepareManifestInput {
-  /** `headerRow` (Extensions.ManifestHeaderRow): the first line is a header, not counted as a row. */
-  manifest: ManifestObjectRef & { connection: string; headerRow?: boolean };
+  /**
+   * `headerRow` (Extensions.ManifestHeaderRow): the first line is a header, not counted as a row. `expectedOwner`: a
+   * manifest built in the report folder is read with Report.ExpectedBucketOwner.
+   */
+  manifest: ManifestObjectRef & { connection: string; headerRow?: boolean; expectedOwner?: string };
   pageSize: number;
 }
 
@@ -124,7 +128,7 @@ export function planPages(
 }
 
 export async function prepareManifest(connections: Connections, input: PrepareManifestInput): Promise<PreparedManifest> {
-  const s3 = connections.s3(input.manifest.connection);
+  const s3 = expectingOwner(connections.s3(input.manifest.connection), input.manifest.bucket, input.manifest.expectedOwner);
   const head = await headManifest(s3, input.manifest);
   const expected = input.manifest.etag ? bareETag(input.manifest.etag) : undefined;
   if (expected && expected !== head.etag) {

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
 import type { ManifestRef } from '../../shared/page-context';
 import type { TaskRow } from '../../shared/types';
+import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';
 import { badRow, parseManifestLine } from './csv-row';
 import { readLines } from './line-reader';
@@ -24,7 +25,7 @@ export interface ReadPageInput {
 
 export async function readPage(connections: Connections, input: ReadPageInput): Promise<{ rows: TaskRow[] }> {
   const { manifest, range } = input;
-  const s3 = connections.s3(manifest.connection);
+  const s3 = expectingOwner(connections.s3(manifest.connection), manifest.bucket, manifest.expectedOwner);
   const gzip = manifest.compression === 'gzip';
   if (gzip && range.start !== 0) throw new Error(`a gzipped manifest is read whole: range must start at 0, got ${range.start}`);
   const streamStart = range.start > 0 ? range.start - 1 : 0;

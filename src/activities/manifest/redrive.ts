@@ -17,6 +17,7 @@ import { reportJobFolder, type ReportRef } from '../../shared/page-context';
 import { REDRIVE_MANIFEST_NAME } from '../../spec/job-spec';
 import { csvField } from '../report/report-csv';
 import type { ReportManifest } from '../report/write-report';
+import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';
 import { ObjectWriter, s3ActivityFailure } from './object-writer';
 
@@ -210,7 +211,7 @@ export async function readReportManifest(s3: S3Client, source: BuildRedriveManif
 }
 
 export async function buildRedriveManifest(connections: Connections, input: BuildRedriveManifestInput): Promise<BuiltRedriveManifest> {
-  const s3 = connections.s3(input.report.connection);
+  const s3 = expectingOwner(connections.s3(input.report.connection), input.report.bucket, input.report.expectedOwner);
   const ctx = Context.current();
   const manifest = await readReportManifest(s3, input.source);
   const failedShards = manifest.Results.filter((r) => r.TaskExecutionStatus === 'failed');

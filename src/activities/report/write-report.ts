@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { reportJobFolder, type ReportRef } from '../../shared/page-context';
 import { addFailures, type FailureCounts, type ReportRow, type TaskStatus } from '../../shared/types';
 import { classifyAwsError } from '../aws-errors';
+import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';
 import { REPORT_FORMAT, REPORT_SCHEMA, reportCsv } from './report-csv';
 
@@ -54,7 +55,7 @@ async function putText(s3: S3Client, bucket: string, key: string, body: string, 
 }
 
 export async function writeReportShard(connections: Connections, input: WriteShardInput): Promise<{ keys: string[] }> {
-  const s3 = connections.s3(input.report.connection);
+  const s3 = expectingOwner(connections.s3(input.report.connection), input.report.bucket, input.report.expectedOwner);
   const keys: string[] = [];
   const statuses: TaskStatus[] = input.report.scope === 'AllTasks' ? ['succeeded', 'failed'] : ['failed'];
   for (const status of statuses) {
@@ -135,7 +136,7 @@ export async function writeReportManifest(
   input: { jobId: string; report: ReportRef }
 ): Promise<{ key: string; shards: number }> {
   const { report, jobId } = input;
-  const s3 = connections.s3(report.connection);
+  const s3 = expectingOwner(connections.s3(report.connection), report.bucket, report.expectedOwner);
   const folder = reportJobFolder(report, jobId);
   const results: ReportManifest['Results'] = [];
   try {
