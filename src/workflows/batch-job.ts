@@ -27,7 +27,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
-  patched,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
