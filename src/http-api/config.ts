@@ -10,7 +10,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_MAX_REMEMBERED_SIGNATURES } from './replay-guard';
 
 const AccessKey = z.union([
   z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).strict(),
@@ -34,8 +33,6 @@ export const ApiConfig = z
       .default({ host: '127.0.0.1', port: 8080 }),
     region: z.string().min(1).default('us-east-1'),
     accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id').optional(),
-    /** How many accepted signatures are remembered to refuse replays (see replay-guard.ts); when full, 429. */
-    maxRememberedSignatures: z.number().int().min(1).default(DEFAULT_MAX_REMEMBERED_SIGNATURES),
     accessKeys: z.array(AccessKey).min(1, 'at least one access key is needed: nothing is served without authentication'),
     temporal: z
       .object({
@@ -56,7 +53,6 @@ export interface ResolvedApiConfig {
   region: string;
   accountId?: string;
   secrets: ReadonlyMap<string, string>;
-  maxRememberedSignatures: number;
   temporal: { address: string; namespace: string; taskQueue: string };
 }
 
@@ -82,8 +78,8 @@ export function parseApiConfig(input: unknown, env: NodeJS.ProcessEnv = process.
     else secrets.set(key.accessKeyId, secret);
   });
   if (problems.length) throw new ApiConfigError(source, problems);
-  const { listen, region, accountId, temporal, maxRememberedSignatures } = parsed.data;
-  return { listen, region, accountId, secrets, maxRememberedSignatures, temporal };
+  const { listen, region, accountId, temporal } = parsed.data;
+  return { listen, region, accountId, secrets, temporal };
 }
 
 const EnvOverrides = z.object({

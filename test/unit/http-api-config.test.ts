@@ -15,11 +15,6 @@ test('secrets come from the file or from named environment variables; at least o
   ]);
   expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 });
   expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch' });
-  expect(config.maxRememberedSignatures).toBe(100_000);
-  expect(parseApiConfig({ accessKeys: [{ accessKeyId: 'A', secretAccessKey: 'x' }], maxRememberedSignatures: 5 }, {}).maxRememberedSignatures).toBe(5);
-  expect(() => parseApiConfig({ accessKeys: [{ accessKeyId: 'A', secretAccessKey: 'x' }], maxRememberedSignatures: 0 }, {})).toThrow(
-    /maxRememberedSignatures/
-  );
   expect(() => parseApiConfig({ accessKeys: [] }, {})).toThrow(/at least one access key/);
   expect(() => parseApiConfig({ accessKeys: [{ accessKeyId: 'B', secretAccessKeyEnv: 'MISSING' }] }, {})).toThrow(/MISSING is not set/);
   expect(() => parseApiConfig({ accessKeys: [{ accessKeyId: 'A', secretAccessKey: 'x' }], accountId: '12' }, {})).toThrow(/accountId/);
