@@ -264,6 +264,58 @@ test('the same ClientRequestToken gives the same job; a different request under 
   await s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: first.JobId!, RequestedJobStatus: 'Cancelled' }));
 });
 
+test("two accounts: one ClientRequestToken makes two jobs, a clash names only the caller's job, each lists only its own", async () => {
+  const OTHER = '999999999999';
+  const token = randomUUID();
+  const mine = createJobInput({ ClientRequestToken: token, Description: 'account one' });
+  const theirs = createJobInput({ AccountId: OTHER, ClientRequestToken: token, Description: 'account two' });
+  const jobs = new JobClient(engine.client, { taskQueue: engine.taskQueue });
+  const a = (await s3control.send(new CreateJobCommand(mine))).JobId!;
+  const b = (await s3control.send(new CreateJobCommand(theirs))).JobId!;
+  // A job of no account (library, CLI without --account-id): DescribeJob serves it to every account, so ListJobs does.
+  const { AccountId: _account, ...noAccountInput } = createJobInput({ Description: 'no account' });
+  const shared = (await jobs.createJob(noAccountInput)).jobId;
+  try {
+    expect(b).not.toBe(a);
+    expect((await s3control.send(new CreateJobCommand(theirs))).JobId).toBe(b);
+    const clash = await failure(s3control.send(new CreateJobCommand({ ...theirs, Priority: 99 })));
+    expect(clash).toMatchObject({ name: 'IdempotencyException', status: 409 });
+    expect(clash.message).toContain(b);
+    expect(clash.message).not.toContain(a);
+
+    const listed = async (account: string) =>
+      ((await s3control.send(new ListJobsCommand({ AccountId: account }))).Jobs ?? []).map((j) => j.JobId!);
+    const ofMine = await listed(ACCOUNT);
+    const ofTheirs = await listed(OTHER);
+    expect(ofMine).toEqual(expect.arrayContaining([a, shared]));
+    expect(ofMine).not.toContain(b);
+    expect(ofTheirs).toEqual(expect.arrayContaining([b, shared]));
+    expect(ofTheirs).not.toContain(a);
+    // Each account's listing agrees with DescribeJob: the other's job is NotFound.
+    const foreign = await failure(s3control.send(new DescribeJobCommand({ AccountId: OTHER, JobId: a })));
+    expect(foreign).toMatchObject({ name: 'NotFoundException', status: 404 });
+    // The client library: the same per-account listing; without an account, the operator's view of every job.
+    expect((await jobs.listJobs({ accountId: OTHER })).map((j) => j.JobId)).toEqual(expect.arrayContaining([b, shared]));
+    expect((await jobs.listJobs({ accountId: OTHER })).map((j) => j.JobId)).not.toContain(a);
+    expect((await jobs.listJobs()).map((j) => j.JobId)).toEqual(expect.arrayContaining([a, b, shared]));
+  } finally {
+    for (const id of [a, b, shared]) {
+      await waitForStatusAs(id, ['Suspended'], id === b ? OTHER : ACCOUNT);
+      await jobs.cancelJob(id);
+    }
+  }
+});
+
+async function waitForStatusAs(jobId: string, statuses: string[], account: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const job = (await s3control.send(new DescribeJobCommand({ AccountId: account, JobId: jobId }))).Job!;
+    if (statuses.includes(job.Status!)) return;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} is ${job.Status}, expected ${statuses.join(' or ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
 test('invalid fields are InvalidRequest (400) naming the field; unknown jobs are NotFoundException (404)', async () => {
   const priority = await failure(s3control.send(new CreateJobCommand(createJobInput({ Priority: -1 }))));
   expect(priority).toMatchObject({ name: 'InvalidRequest', status: 400 });
