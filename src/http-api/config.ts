@@ -10,6 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+// Side effect: user-facing messages for every zod issue (see there).
+import '../shared/zod-messages';
 import type { LocalStack } from '../local-stack';
 
 const AccessKey = z.union([

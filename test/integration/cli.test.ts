@@ -247,7 +247,8 @@ test('bad input: exit code 2 and a message that says what to fix', async () => {
   expect(problems).toMatch(/- Operation\.S3PutObjectTagging\.TagSet\[0\]\.Key: .* \(flag: --tag\)/);
   expect(problems).toMatch(/- Priority: .* \(flag: --priority\)/);
   expect(problems).toMatch(/- Description: .* \(flag: --description\)/);
-  expect(problems).toContain('- Report: required (flag: --report s3://bucket/prefix or --no-report)');
+  expect(problems).toContain('- Report: required ({Enabled, Bucket, Format, Prefix, ReportScope, ExpectedBucketOwner}) (flag: --report s3://bucket/prefix or --no-report)');
+  expect(problems).not.toContain('Invalid input');
   // An unknown job is its own code.
   expect((await expectExit(['describe-job', 'no-such-job-here'], EXIT_CODES.notFound)).stderr).toContain('no job no-such-job-here');
   expect((await expectExit(['watch', 'no-such-job-here'], EXIT_CODES.notFound)).stderr).toContain('no job');
