@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { $ZodRawIssue, $ZodType } from 'zod/v4/core';
+import { unwrapSchema } from './zod-schema';
 
 type Def = { type: string; [key: string]: any };
 const defOf = (schema: unknown): Def | undefined => (schema as { _zod?: { def?: Def } } | undefined)?._zod?.def;
@@ -16,14 +17,15 @@ const quoteAll = (values: readonly unknown[]) => values.map((v) => (typeof v ===
 
 /** What a schema accepts, in a few words: "a whole number", "a list of {Key, Value}", "one of "A", "B"". */
 export function describeSchema(schema: unknown, depth = 0): string {
-  const def = defOf(schema);
-  if (!def) return 'a value';
-  switch (def.type) {
+  const unwrapped = unwrapSchema(schema);
+  if (!unwrapped) return 'a value';
+  const { type, def } = unwrapped;
+  switch (type) {
     case 'string':
       return 'text';
     case 'number':
     case 'int':
-      return isWholeNumber(schema, def) ? 'a whole number' : 'a number';
+      return isWholeNumber(def) ? 'a whole number' : 'a number';
     case 'boolean':
       return 'true or false';
     case 'array':
@@ -36,31 +38,17 @@ export function describeSchema(schema: unknown, depth = 0): string {
       return `one of ${quoteAll(Object.values(def.entries ?? {}))}`;
     case 'literal':
       return quoteAll(def.values ?? []);
-    case 'union': {
-      const options: string[] = [...new Set<string>((def.options ?? []).map((o: unknown) => describeSchema(o, depth + 1)))];
-      return options.join(' or ');
-    }
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'catch':
-    case 'readonly':
-    case 'nonoptional':
-      return describeSchema(def.innerType, depth);
-    case 'pipe':
-      return describeSchema(def.in, depth);
-    case 'lazy':
-      return 'a value';
+    case 'union':
+      return [...new Set<string>((def.options ?? []).map((o: unknown) => describeSchema(o, depth + 1)))].join(' or ');
     default:
-      return `a ${def.type}`;
+      return `a ${type}`;
   }
 }
 
 /** z.number().int() and z.int(): a check (or the schema itself) with an integer format. */
-function isWholeNumber(schema: unknown, def: Def): boolean {
-  const format = (s: unknown) => String(defOf(s)?.format ?? (s as { _zod?: { bag?: { format?: string } } })?._zod?.bag?.format ?? '');
-  return def.type === 'int' || format(schema).includes('int') || (def.checks ?? []).some((check: unknown) => format(check).includes('int'));
+function isWholeNumber(def: Def): boolean {
+  const format = (s: unknown) => String(defOf(s)?.format ?? '');
+  return def.type === 'int' || String(def.format ?? '').includes('int') || (def.checks ?? []).some((check: unknown) => format(check).includes('int'));
 }
 
 /** For a union no form of which matched an object: the form that came closest, and what it still lacks. */
