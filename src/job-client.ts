@@ -109,7 +109,8 @@ export function jobIdFromToken(token: string, accountId: string = NO_ACCOUNT_ID)
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function requestHash(request: unknown): string {
+/** The hash of a CreateJob request recorded in its job's memo (RequestHash), to tell a retry from another request. */
+export function requestHash(request: unknown): string {
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)

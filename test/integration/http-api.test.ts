@@ -20,7 +20,8 @@ import {
 } from '@aws-sdk/client-s3-control';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { JobClient } from '../../src/job-client';
+import { JobClient, jobIdFromToken, requestHash } from '../../src/job-client';
+import { JOB_WORKFLOW_TYPE } from '../../src/shared/constants';
 import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import { createBucket, manifestKey, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
@@ -303,6 +304,28 @@ test("two accounts: one ClientRequestToken makes two jobs, a clash names only th
       await waitForStatusAs(id, ['Suspended'], id === b ? OTHER : ACCOUNT);
       await jobs.cancelJob(id);
     }
+  }
+});
+
+test('a retry after the upgrade gets the job its token made before tokens were scoped per account; another account gets its own', async () => {
+  const jobs = new JobClient(engine.client, { taskQueue: engine.taskQueue });
+  const request = createJobInput({ Description: 'created before the upgrade' });
+  // As the previous version started it: its id from the token alone.
+  const legacyId = jobIdFromToken(request.ClientRequestToken!);
+  await engine.client.workflow.start(JOB_WORKFLOW_TYPE, {
+    workflowId: legacyId,
+    taskQueue: engine.taskQueue,
+    args: [request],
+    memo: { RequestHash: requestHash(request), Description: request.Description },
+  });
+  const retried = await jobs.createJob(request);
+  expect(retried).toEqual({ jobId: legacyId, created: false });
+  const other = await jobs.createJob({ ...request, AccountId: '999999999999', RoleArn: 'arn:aws:iam::999999999999:role/s3-batch' });
+  expect(other).toEqual({ jobId: jobIdFromToken(request.ClientRequestToken!, '999999999999'), created: true });
+  expect(other.jobId).not.toBe(legacyId);
+  for (const id of [legacyId, other.jobId]) {
+    await waitForStatusAs(id, ['Suspended'], id === legacyId ? ACCOUNT : '999999999999');
+    await jobs.cancelJob(id);
   }
 });
 
