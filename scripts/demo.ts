@@ -112,6 +112,8 @@ async function main(): Promise<void> {
     console.log(`Report: s3://${reports}/${final.S3Batch.ReportManifestKey} (${parsed.Results.length} result file(s))`);
   }
   console.log(`Temporal Web: ${webUrl}`);
+  // Works with no configuration: the CLI finds the running stack's connections (src/local-stack.ts).
+  console.log(`Its report, summarised: npm run s3batch -- report ${jobId}`);
   console.log('The stack keeps running for you to look around; stop it with `npm run stack:down`.');
 
   built.worker.shutdown();

@@ -1,16 +1,21 @@
 /**
  * The S3 Control-compatible HTTP API: `npm run api` (or `node lib/src/api.js`). Configured by S3BATCH_API_CONFIG and
  * environment variables (see src/http-api/config.ts); serves the jobs of its Temporal namespace and task queue, which
- * a worker (`npm run worker`) must serve too. Stops on SIGINT/SIGTERM.
+ * a worker (`npm run worker`) must serve too. With nothing configured, it serves the running local stack (see
+ * withLocalStackDefaults). Stops on SIGINT/SIGTERM.
  */
 import { clientDataConverter } from './codec/data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { JobClient } from './job-client';
-import { ApiConfigError, loadApiConfig } from './http-api/config';
+import { ApiConfigError, loadApiConfig, withLocalStackDefaults } from './http-api/config';
+import { findLocalStack } from './local-stack';
 import { startApiServer } from './http-api/server';
 
 async function main(): Promise<void> {
-  const config = loadApiConfig();
+  // Nothing configured and the local stack running (after `npm run demo`): serve it, as `worker:stack` does.
+  const { env, note } = withLocalStackDefaults(process.env, findLocalStack());
+  if (note) console.log(note);
+  const config = loadApiConfig(env);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: clientDataConverter() });
   const api = await startApiServer({

@@ -21,6 +21,7 @@ export {
   type JobClientOptions,
   type JobListEntry,
   type JobListPage,
+  type ListJobsOptions,
 } from './job-client';
 export {
   validateJobSpec,
@@ -31,6 +32,7 @@ export {
   type SpecProblem,
 } from './spec/job-spec';
 export { JOB_STATUSES, type JobStatus } from './shared/job-status';
+export { NO_ACCOUNT_ID } from './shared/constants';
 export type { JobDescriptor, JobProgressSummary, JobFailure } from './shared/types';
 export {
   describeJobQuery,

@@ -5,10 +5,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './spec/job-spec';
 import { bucketFromArn } from './spec/arn';
-import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE } from './shared/constants';
+import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE, NO_ACCOUNT_ID } from './shared/constants';
 import { checkRequest, isTerminal, type ControlRequest, type JobStatus } from './shared/job-status';
 import {
   describeJobQuery,
@@ -20,7 +20,7 @@ import {
   type JobTag,
   type UpdateJobStatusResult,
 } from './shared/messages';
-import { JobOperationKey, JobPriorityKey, JobStatusKey } from './shared/search-attributes';
+import { JobAccountKey, JobOperationKey, JobPriorityKey, JobStatusKey } from './shared/search-attributes';
 import { JobListing, type RawExecution } from './job-listing';
 import type { JobDescriptor, JobProgressSummary } from './shared/types';
 // Not re-exported by the package root; the same helper `workflow.list()` uses to decode memos and search attributes.
@@ -98,13 +98,19 @@ function isTransientQueryError(err: unknown): boolean {
 }
 const GRPC_DEADLINE_EXCEEDED = 4;
 
-/** A job id from a ClientRequestToken: the same token always names the same job (UUID-shaped, like AWS's). */
-export function jobIdFromToken(token: string): string {
-  const h = createHash('sha256').update(`s3-batch:${token}`).digest('hex');
+/**
+ * A job id from a ClientRequestToken and the job's account: the same token always names the same job of an account
+ * (UUID-shaped, like AWS's), and two accounts using one token get two jobs. Jobs of no account keep the id derived
+ * from the token alone, as every job had before tokens were scoped per account.
+ */
+export function jobIdFromToken(token: string, accountId: string = NO_ACCOUNT_ID): string {
+  const scoped = accountId === NO_ACCOUNT_ID ? token : `${accountId}:${token}`;
+  const h = createHash('sha256').update(`s3-batch:${scoped}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function requestHash(request: unknown): string {
+/** The hash of a CreateJob request recorded in its job's memo (RequestHash), to tell a retry from another request. */
+export function requestHash(request: unknown): string {
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)
@@ -136,6 +142,16 @@ export interface JobListPage {
   nextToken?: string;
 }
 
+/** Which jobs ListJobs lists. */
+export interface ListJobsOptions {
+  /** Only jobs in these statuses. */
+  statuses?: JobStatus[];
+  /** Only this account's jobs (and those of no account); absent: every account's. */
+  accountId?: string;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+
 export interface JobClientOptions {
   taskQueue?: string;
 }
@@ -156,15 +172,21 @@ export class JobClient {
 
   /**
    * Validates and starts a job; returns its id. With a ClientRequestToken, creating the same job again returns the
-   * same id (and a different request under the same token is an IdempotencyError).
+   * same id (and a different request under the same token is an IdempotencyError naming the caller's own job).
+   * Tokens are scoped per account (the request's AccountId): another account's token never meets this one.
    */
   async createJob(request: CreateJobInput | unknown): Promise<{ jobId: string; created: boolean }> {
     const validation = validateJobSpec(request);
     if (!validation.ok) throw new JobSpecError(validation.problems);
-    const token = validation.job.request.ClientRequestToken;
-    const jobId = token ? jobIdFromToken(token) : randomUUID();
-    const hash = requestHash(request);
     const { job } = validation;
+    const accountId = job.request.AccountId ?? NO_ACCOUNT_ID;
+    const token = job.request.ClientRequestToken;
+    const hash = requestHash(request);
+    if (token) {
+      const earlier = await this.jobCreatedBeforeTokensWereScoped(token, accountId, hash);
+      if (earlier) return { jobId: earlier, created: false };
+    }
+    const jobId = token ? jobIdFromToken(token, accountId) : randomUUID();
     try {
       await this.client.workflow.start(JOB_WORKFLOW_TYPE, {
         workflowId: jobId,
@@ -177,6 +199,7 @@ export class JobClient {
           { key: JobStatusKey, value: 'New' },
           { key: JobOperationKey, value: job.operation.name },
           { key: JobPriorityKey, value: job.request.Priority },
+          { key: JobAccountKey, value: accountId },
         ],
         staticSummary: `${job.operation.name}${job.request.Description ? `: ${job.request.Description}` : ''}`,
         // As for pages: on a busy worker the default 10 s can lapse, and a timed-out task is done again.
@@ -188,6 +211,24 @@ export class JobClient {
       const existing = await this.handle(jobId).describe();
       if (existing.memo?.RequestHash !== hash) throw new IdempotencyError(jobId);
       return { jobId, created: false };
+    }
+  }
+
+  /**
+   * The job this very request created under the same token before tokens were scoped per account (its id derived
+   * from the token alone), so that a retry across the upgrade returns it instead of starting a second job. Only an
+   * identical request matches (the request, AccountId included, is hashed), so another account's job under the same
+   * token is never returned nor named.
+   */
+  private async jobCreatedBeforeTokensWereScoped(token: string, accountId: string, hash: string): Promise<string | undefined> {
+    if (accountId === NO_ACCOUNT_ID) return undefined; // the same id as before: the start below meets it
+    const legacyId = jobIdFromToken(token);
+    try {
+      const existing = await this.handle(legacyId).describe();
+      return existing.memo?.RequestHash === hash ? legacyId : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
     }
   }
 
@@ -337,13 +378,15 @@ export class JobClient {
 
   /**
    * One page of ListJobs: jobs on this client's task queue (so that an API serves the jobs its workers run), optionally
-   * only those in the given statuses. Paging lists each job once although jobs end or continue as new meanwhile
-   * (see job-listing.ts).
+   * only those in the given statuses. With `accountId`, only that account's jobs and the jobs of no account (which
+   * DescribeJob serves to every account too); jobs created before accounts were recorded are then not listed (they
+   * have no S3BatchAccountId). Without it, every job: the operator's view, as in Temporal's UI. Paging lists each
+   * job once although jobs end or continue as new meanwhile (see job-listing.ts).
    */
-  async listJobsPage(options: { statuses?: JobStatus[]; maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
+  async listJobsPage(options: ListJobsOptions & { maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
     const listing = new JobListing(this.client, {
-      query: this.listQuery(options.statuses, { onlyThisTaskQueue: true }),
-      unfiltered: this.listQuery(undefined, { onlyThisTaskQueue: true }),
+      query: this.listQuery(options.statuses, options.accountId),
+      unfiltered: this.listQuery(undefined, options.accountId),
     });
     const response = await listing.page(Math.max(1, options.maxResults ?? 1000), options.nextToken);
     const jobs: JobListEntry[] = [];
@@ -388,11 +431,14 @@ export class JobClient {
     }
   }
 
-  /** The visibility query for jobs, optionally only those in the given statuses (and on this client's task queue). */
-  private listQuery(statuses: JobStatus[] | undefined, options: { onlyThisTaskQueue?: boolean } = {}): string {
-    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`];
-    if (options.onlyThisTaskQueue) clauses.push(`TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`);
+  /** The visibility query for this task queue's jobs, optionally only those in the given statuses and of one account. */
+  private listQuery(statuses: JobStatus[] | undefined, accountId: string | undefined): string {
+    const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`, `TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`];
     if (statuses?.length) clauses.push(`S3BatchJobStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
+    if (accountId !== undefined) {
+      if (!ACCOUNT_ID.test(accountId)) throw new Error(`accountId: expected a 12-digit account id, got "${accountId}"`);
+      clauses.push(`${JobAccountKey.name} IN ('${accountId}', '${NO_ACCOUNT_ID}')`);
+    }
     return clauses.join(' AND ');
   }
 
@@ -400,12 +446,12 @@ export class JobClient {
    * Every job on this client's task queue, newest first, optionally only those in the given statuses and at most
    * `limit` of them: listJobsPage's pages, followed to the end.
    */
-  async listJobs(options: { statuses?: JobStatus[]; limit?: number } = {}): Promise<JobListEntry[]> {
+  async listJobs(options: ListJobsOptions & { limit?: number } = {}): Promise<JobListEntry[]> {
     const jobs: JobListEntry[] = [];
     let nextToken: string | undefined;
     do {
       const maxResults = options.limit ? Math.min(1000, options.limit - jobs.length) : 1000;
-      const page = await this.listJobsPage({ statuses: options.statuses, maxResults, nextToken });
+      const page = await this.listJobsPage({ statuses: options.statuses, accountId: options.accountId, maxResults, nextToken });
       jobs.push(...page.jobs);
       nextToken = page.nextToken;
     } while (nextToken && (!options.limit || jobs.length < options.limit));

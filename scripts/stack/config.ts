@@ -24,6 +24,8 @@
  */
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+// Side effect: user-facing messages for every zod issue (src/shared/zod-messages.ts).
+import '../../src/shared/zod-messages';
 
 export const STACK_HOST = '127.0.0.1';
 

@@ -4,7 +4,7 @@
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parseWorkerConfig, type WorkerConfig } from '../../src/spec/worker-config';
-import { TEMPORAL_PRIORITY_LEVELS } from '../../src/shared/priority';
+import { localStackWorkerConfigInput } from '../../src/local-stack';
 import type { StackState } from './state';
 
 /** An S3 client for one of the stack's S3 services (MinIO or moto): path-style, its keys. Destroy it when done. */
@@ -25,20 +25,5 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
 }
 
 export function workerConfigForStack(state: StackState, taskQueue = 's3-batch'): WorkerConfig {
-  const s3 = (c: StackState['s3']) => ({
-    endpoint: c.endpoint,
-    region: c.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
-  });
-  return parseWorkerConfig({
-    temporal: { address: state.temporal.address, namespace: state.temporal.namespace, taskQueue, priorityLevels: TEMPORAL_PRIORITY_LEVELS },
-    s3: { default: s3(state.s3), minio: s3(state.s3), moto: s3(state.moto) },
-    lambda: Object.fromEntries(
-      Object.entries(state.lambda.functions).map(([name, fn]) => [
-        name,
-        { endpoint: fn.endpoint, region: state.lambda.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-      ])
-    ),
-  });
+  return parseWorkerConfig(localStackWorkerConfigInput(state, taskQueue));
 }

@@ -16,7 +16,8 @@ export interface MotoVenv {
   python: string;
 }
 
-function venvPaths(paths: CachePaths): MotoVenv {
+/** Where the moto venv and its python are (boto3 comes with moto: test/integration/http-api-boto3.test.ts uses it). */
+export function venvPaths(paths: CachePaths): MotoVenv {
   return { motoServer: join(paths.motoVenv, 'bin', 'moto_server'), python: join(paths.motoVenv, 'bin', 'python') };
 }
 

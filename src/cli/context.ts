@@ -25,7 +25,8 @@ export const ENV_HELP = `Environment:
   S3BATCH_NAMESPACE           Temporal namespace (s3-batch)
   S3BATCH_TASK_QUEUE          task queue of the workers that run jobs (s3-batch)
   S3BATCH_CONNECT_TIMEOUT_MS  how long to wait for the server (5000)
-  S3BATCH_WORKER_CONFIG       worker config file: the S3 connections \`report\` reads with (or S3BATCH_S3_* / AWS_*)
+  S3BATCH_WORKER_CONFIG       worker config file: the S3 connections \`report\` reads with (or S3BATCH_S3_* / AWS_*;
+                              neither: the running local stack's, found in S3BATCH_STACK_DIR or .stack/)
   S3BATCH_DEBUG=1             print stack traces`;
 
 export class CliContext {

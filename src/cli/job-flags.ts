@@ -8,6 +8,8 @@
  * set one field each (--manifest-fields, --manifest-etag, --priority, --description, --connection, ...).
  */
 import { z } from 'zod';
+// Side effect: user-facing messages for every zod issue (see there).
+import '../shared/zod-messages';
 import { formatProblems, ManifestField, type SpecProblem } from '../spec/job-spec';
 import { badInput } from './errors';
 
@@ -247,9 +249,7 @@ export function describeProblems(problems: SpecProblem[]): string {
   return problems
     .map((p) => {
       const flag = flagForPath(p.path);
-      // zod's wording for a missing member ("expected object, received undefined") reads as a type error.
-      const message = /^Invalid input: expected \w+, received undefined$/.test(p.message) ? 'required' : p.message;
-      return `  - ${formatProblems([{ path: p.path || '(job)', message }])}${flag ? ` (flag: ${flag})` : ''}`;
+      return `  - ${formatProblems([{ path: p.path || '(job)', message: p.message }])}${flag ? ` (flag: ${flag})` : ''}`;
     })
     .join('\n');
 }

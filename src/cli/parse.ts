@@ -4,6 +4,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
+// Side effect: user-facing messages for every zod issue (see there).
+import '../shared/zod-messages';
 
 /** A commander argParser that validates (and converts) with a zod schema, reporting its first issue. */
 export function zodParser<T>(schema: z.ZodType<T>, expected: string): (value: string) => T {

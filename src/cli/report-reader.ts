@@ -1,14 +1,16 @@
 /**
  * Reads a finished job's completion report from S3 for `report`: manifest.json, then each shard it lists. The CLI
  * reaches S3 as a worker does, through the worker config's named connections (S3BATCH_WORKER_CONFIG or the
- * S3BATCH_S3_* / AWS_* variables), so endpoints and keys stay out of job specs and out of the CLI's flags.
+ * S3BATCH_S3_* / AWS_* variables), so endpoints and keys stay out of job specs and out of the CLI's flags. Given
+ * neither, it uses the running local stack's connections, as `npm run worker:stack` does, and says so on stderr.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { Connections, UnknownConnectionError } from '../activities/s3-clients';
 import type { JobDescriptor } from '../shared/types';
 import { bucketFromArn } from '../spec/arn';
-import { loadWorkerConfig } from '../spec/worker-config';
+import { findLocalStack, localStackWorkerConfigInput } from '../local-stack';
+import { loadWorkerConfig, parseWorkerConfig, type WorkerConfig } from '../spec/worker-config';
 import { CliError } from './errors';
 import { EXIT_CODES } from './exit-codes';
 import { ReportSummarizer, type ReportSummary } from './report-summary';
@@ -37,18 +39,31 @@ async function getText(connections: Connections, connection: string, bucket: str
     return await out.Body!.transformToString();
   } catch (err) {
     if (err instanceof UnknownConnectionError) {
-      throw new CliError(EXIT_CODES.badInput, `${err.message}\nDefine it in the file named by S3BATCH_WORKER_CONFIG, or pass --connection <name>.`);
+      throw new CliError(EXIT_CODES.badInput, `${err.message}\nDefine it in the file named by S3BATCH_WORKER_CONFIG, start the local stack (npm run stack:up), or pass --connection <name>.`);
     }
     const e = err as { name?: string; message?: string };
     throw new CliError(EXIT_CODES.error, `cannot read s3://${bucket}/${key} with connection "${connection}": ${e.name ?? 'Error'}: ${e.message ?? ''}`);
   }
 }
 
+/** The worker config to read S3 with: the one given, else the local stack's (announced through `note`). */
+export function cliWorkerConfig(env: NodeJS.ProcessEnv = process.env, note: (line: string) => void = (line) => console.error(line)): WorkerConfig {
+  if (!env.S3BATCH_WORKER_CONFIG && !env.S3BATCH_S3_ENDPOINT) {
+    const stack = findLocalStack(env);
+    if (stack) {
+      const config = parseWorkerConfig(localStackWorkerConfigInput(stack.state), stack.stateFile);
+      note(`No worker config (S3BATCH_WORKER_CONFIG) given: using the local stack's S3 connections (${Object.keys(config.s3).join(', ')}) from ${stack.stateFile}`);
+      return config;
+    }
+  }
+  return loadWorkerConfig(env);
+}
+
 export async function readReportSummary(job: JobDescriptor, options: { connection?: string; limit: number }): Promise<ReportSummary> {
   const { bucket, key } = reportManifestOf(job);
   // The connection the job wrote its report with, unless told otherwise; 'default' for descriptors of older workers.
   const connection = options.connection ?? job.S3Batch.ReportConnection ?? 'default';
-  const connections = new Connections(loadWorkerConfig());
+  const connections = new Connections(cliWorkerConfig());
   try {
     const text = await getText(connections, connection, bucket, key);
     let json: unknown;

@@ -10,7 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_MAX_REMEMBERED_SIGNATURES } from './replay-guard';
+// Side effect: user-facing messages for every zod issue (see there).
+import '../shared/zod-messages';
+import type { LocalStack } from '../local-stack';
 
 const AccessKey = z.union([
   z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).strict(),
@@ -34,8 +36,6 @@ export const ApiConfig = z
       .default({ host: '127.0.0.1', port: 8080 }),
     region: z.string().min(1).default('us-east-1'),
     accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id').optional(),
-    /** How many accepted signatures are remembered to refuse replays (see replay-guard.ts); when full, 429. */
-    maxRememberedSignatures: z.number().int().min(1).default(DEFAULT_MAX_REMEMBERED_SIGNATURES),
     accessKeys: z.array(AccessKey).min(1, 'at least one access key is needed: nothing is served without authentication'),
     temporal: z
       .object({
@@ -56,7 +56,6 @@ export interface ResolvedApiConfig {
   region: string;
   accountId?: string;
   secrets: ReadonlyMap<string, string>;
-  maxRememberedSignatures: number;
   temporal: { address: string; namespace: string; taskQueue: string };
 }
 
@@ -82,8 +81,8 @@ export function parseApiConfig(input: unknown, env: NodeJS.ProcessEnv = process.
     else secrets.set(key.accessKeyId, secret);
   });
   if (problems.length) throw new ApiConfigError(source, problems);
-  const { listen, region, accountId, temporal, maxRememberedSignatures } = parsed.data;
-  return { listen, region, accountId, secrets, maxRememberedSignatures, temporal };
+  const { listen, region, accountId, temporal } = parsed.data;
+  return { listen, region, accountId, secrets, temporal };
 }
 
 const EnvOverrides = z.object({
@@ -140,4 +139,30 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ResolvedApi
     ...(e.S3BATCH_API_ACCOUNT_ID ? { accountId: e.S3BATCH_API_ACCOUNT_ID } : {}),
   };
   return parseApiConfig(input, env, e.S3BATCH_API_CONFIG ?? 'environment');
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * `npm run api` with nothing configured (no S3BATCH_API_CONFIG, no access key variables) while the local stack runs:
+ * the environment to load the config from, with the stack's Temporal and the stack's MinIO key as the one access key
+ * (so the AWS profile that reaches the stack's S3 reaches the API too), and a line saying so. Only for an API on a
+ * loopback address: anywhere else, keys must be configured. Otherwise `env` unchanged and no note.
+ */
+export function withLocalStackDefaults(env: NodeJS.ProcessEnv, stack: LocalStack | undefined): { env: NodeJS.ProcessEnv; note?: string } {
+  const configured = env.S3BATCH_API_CONFIG || env.S3BATCH_API_ACCESS_KEY_ID || env.S3BATCH_API_SECRET_ACCESS_KEY;
+  if (configured || !stack || !LOOPBACK.test(env.S3BATCH_API_HOST || '127.0.0.1')) return { env };
+  const { temporal, s3 } = stack.state;
+  return {
+    env: {
+      ...env,
+      S3BATCH_TEMPORAL_ADDRESS: env.S3BATCH_TEMPORAL_ADDRESS || temporal.address,
+      S3BATCH_NAMESPACE: env.S3BATCH_NAMESPACE || temporal.namespace,
+      S3BATCH_API_ACCESS_KEY_ID: s3.accessKeyId,
+      S3BATCH_API_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    },
+    note:
+      `No API config (S3BATCH_API_CONFIG or S3BATCH_API_ACCESS_KEY_ID) given: serving the local stack found in ${stack.stateFile}, ` +
+      `with its MinIO key as the access key (${s3.accessKeyId}, secret as in the stack's state file)`,
+  };
 }

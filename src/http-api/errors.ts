@@ -30,8 +30,6 @@ export const apiErrors = {
     new ApiError('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.'),
   requestTimeTooSkewed: () =>
     new ApiError('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.'),
-  /** Not an AWS check (AWS relies on the 15-minute window alone), so no AWS code of its own: see replay-guard.ts. */
-  replayedRequest: () => new ApiError('AccessDenied', 403, 'Request has already been used (replayed signature)'),
   /** AWS's answer to a request carrying both an Authorization header and query-string authentication. */
   twoAuthMechanisms: () =>
     new ApiError(

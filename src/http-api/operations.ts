@@ -8,6 +8,7 @@ import { JobSpecError, type JobClient } from '../job-client';
 import { CreateJobRequest, JobManifest, JobReport } from '../spec/job-spec';
 import { JobManifestGenerator } from '../spec/manifest-generator';
 import { JobOperation, S3Tag } from '../spec/operations';
+import { NO_ACCOUNT_ID } from '../shared/constants';
 import { JOB_STATUSES, type JobStatus } from '../shared/job-status';
 import type { JobTag } from '../shared/messages';
 import type { JobDescriptor } from '../shared/types';
@@ -83,7 +84,7 @@ async function loadJob(ctx: OperationContext): Promise<JobDescriptor> {
   const job = await ctx.jobs.describeJob(jobId);
   const owner = job.JobArn.split(':')[4];
   // Jobs created without an AccountId (CLI, library) carry the placeholder account and are served to any account.
-  if (owner && owner !== '000000000000' && owner !== ctx.accountId) throw apiErrors.notFound(jobId);
+  if (owner && owner !== NO_ACCOUNT_ID && owner !== ctx.accountId) throw apiErrors.notFound(jobId);
   return job;
 }
 
@@ -150,6 +151,7 @@ export const listJobs: Operation = async (ctx) => {
   );
   const page = await ctx.jobs.listJobsPage({
     statuses: q.jobStatuses,
+    accountId: ctx.accountId,
     // AWS allows 0; it means "the default page", as an absent value does.
     maxResults: q.maxResults || 1000,
     nextToken: q.nextToken,

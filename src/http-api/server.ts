@@ -11,7 +11,6 @@ import { IdempotencyError, InvalidNextTokenError, JobStatusError, type JobClient
 import type { ResolvedApiConfig } from './config';
 import { ApiError, apiErrors, errorXml } from './errors';
 import { route } from './operations';
-import { ReplayGuard } from './replay-guard';
 import { parseQuery, verifySigV4 } from './sigv4';
 import { MAX_BODY_BYTES } from './xml';
 
@@ -79,7 +78,7 @@ function send(res: ServerResponse, requestId: string, status: number, xml?: stri
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: ApiServerOptions, replays: ReplayGuard): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: ApiServerOptions): Promise<void> {
   const started = Date.now();
   const requestId = randomBytes(8).toString('hex').toUpperCase();
   const method = req.method ?? 'GET';
@@ -91,11 +90,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   let code = '';
   try {
     const body = await readBody(req);
-    // Nothing is served, not even "no such route", without a valid signature used once.
+    // Nothing is served, not even "no such route", without a valid signature inside the clock window. The same
+    // signed request sent twice is served twice, as AWS serves it: every call here is idempotent (README, HTTP API).
     const now = options.now?.() ?? new Date();
     const verified = await verifySigV4({ method, url: rawUrl, headers: req.headers, body }, options.config.secrets, now);
     caller = verified.accessKeyId;
-    replays.admit(verified.signature, verified.signingDate, now);
     const matched = route(method, url.pathname);
     if (!matched) throw apiErrors.notImplemented(`${method} ${url.pathname}`);
     jobId = matched.jobId;
@@ -130,9 +129,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
 
 /** Starts listening on the configured host and port (0: any free port). */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const replays = new ReplayGuard(options.config.maxRememberedSignatures);
   const server = createServer((req, res) => {
-    void handle(req, res, options, replays);
+    void handle(req, res, options);
   });
   const { host, port } = options.config.listen;
   await new Promise<void>((resolve, reject) => {

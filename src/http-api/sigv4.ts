@@ -3,7 +3,8 @@
  * @smithy/signature-v4, the signer the SDKs themselves use, over the request as received: method, raw path, query,
  * exactly the headers the client listed in SignedHeaders, and the payload hash; then compared in constant time.
  * Presigned URLs (query-string auth, X-Amz-Signature/X-Amz-Expires in the query) are refused, expired or not: the
- * job calls have no use for them. Replays of an accepted signature are refused by the server (replay-guard.ts).
+ * job calls have no use for them. As at AWS, the same signed request
+ * sent again inside the window is served again.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
@@ -35,9 +36,6 @@ export interface ReceivedRequest {
 export interface VerifiedCaller {
   accessKeyId: string;
   region: string;
-  /** The request's signature (hex) and x-amz-date: what the replay guard remembers. */
-  signature: string;
-  signingDate: Date;
 }
 
 /** Query parameters that carry query-string authentication: SigV4 presigned URLs, and SigV2's `Signature`. */
@@ -136,5 +134,5 @@ export async function verifySigV4(
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(signature!, 'utf8');
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw apiErrors.signatureDoesNotMatch();
-  return { accessKeyId: accessKeyId!, region: region!, signature: signature!, signingDate };
+  return { accessKeyId: accessKeyId!, region: region! };
 }

@@ -10,41 +10,13 @@
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { z } from 'zod';
+import { unwrapSchema as unwrap } from '../shared/zod-schema';
 import { apiErrors } from './errors';
 
 export const S3CONTROL_XMLNS = 'http://awss3control.amazonaws.com/doc/2018-08-20/';
 
 type Schema = z.ZodType;
 type XmlNode = Record<string, unknown[]> | string;
-
-/** The zod def of a schema without its wrappers (optional, default, pipe, …). */
-function unwrap(schema: Schema | undefined): { type: string; def: any } | undefined {
-  let current: any = schema;
-  for (let depth = 0; current && depth < 20; depth++) {
-    const def = current._zod?.def;
-    if (!def) return undefined;
-    switch (def.type) {
-      case 'optional':
-      case 'nullable':
-      case 'default':
-      case 'prefault':
-      case 'catch':
-      case 'readonly':
-        current = def.innerType;
-        continue;
-      case 'pipe':
-        // A transform's input side says what the text must become.
-        current = def.in._zod.def.type === 'transform' ? def.out : def.in;
-        continue;
-      case 'lazy':
-        current = def.getter();
-        continue;
-      default:
-        return { type: def.type, def };
-    }
-  }
-  return undefined;
-}
 
 /** The primitive a schema accepts, for converting element text: 'number', 'boolean' or 'string'. */
 function primitiveOf(schema: Schema | undefined): 'number' | 'boolean' | 'string' {

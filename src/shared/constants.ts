@@ -16,7 +16,13 @@ export function pageRunWorkflowId(jobId: string, pageIndex: number, restarts = 0
   return restarts > 0 ? `${pageWorkflowId(jobId, pageIndex)}/restart-${restarts}` : pageWorkflowId(jobId, pageIndex);
 }
 
+/**
+ * The account of a job created without an AccountId (CLI and library without --account-id): it belongs to no
+ * account, and the HTTP API serves it to every account (DescribeJob and ListJobs alike).
+ */
+export const NO_ACCOUNT_ID = '000000000000';
+
 /** The job ARN in AWS's form; the account and region are placeholders unless the job gave an AccountId. */
-export function jobArn(jobId: string, accountId = '000000000000', region = 'local'): string {
+export function jobArn(jobId: string, accountId = NO_ACCOUNT_ID, region = 'local'): string {
   return `arn:aws:s3:${region}:${accountId}:job/${jobId}`;
 }

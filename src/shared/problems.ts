@@ -1,4 +1,6 @@
 import type { $ZodIssue } from 'zod/v4/core';
+// Side effect: user-facing messages for every zod issue (see there).
+import './zod-messages';
 
 /** A problem found in user input: where (dotted path) and what. Sandbox-safe. */
 export interface SpecProblem {

@@ -14,6 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+// Side effect: user-facing messages for every zod issue (see there).
+import '../shared/zod-messages';
 import { PayloadEncryptionConfig } from '../codec/payload-keys';
 import { DEFAULT_TASK_EXECUTION, TaskExecution } from './job-spec';
 

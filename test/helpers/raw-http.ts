@@ -1,6 +1,6 @@
 /**
  * Requests SigV4-signed once and sent as raw bytes over a socket, for what the SDK will not do: send the very same
- * signed request twice (a replay), or sign with another date.
+ * signed request twice, or sign with another date.
  */
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';

@@ -214,6 +214,20 @@ test('list-jobs: status filter, --limit paging with --next-token, text table', a
   expect(badToken.stderr).toContain('--next-token: not a token from an earlier list-jobs');
 });
 
+test("list-jobs --account-id: only that account's jobs, and those created without an account", async () => {
+  const ids = async (...args: string[]) =>
+    (JSON.parse((await expectExit(['list-jobs', ...args, '--json'], 0)).stdout).Jobs as { JobId: string }[]).map((j) => j.JobId);
+  const account = async (id: string) =>
+    (JSON.parse((await expectExit(['describe-job', id, '--json'], 0)).stdout).Job.JobArn as string).split(':')[4];
+  const all = await ids();
+  const accounts = new Map(await Promise.all(all.map(async (id) => [id, await account(id)] as const)));
+  expect([...accounts.values()]).toContain('123456789012'); // the jobs from files (csvJob) have this account
+  for (const asked of ['123456789012', '999999999999']) {
+    const listed = await ids('--account-id', asked);
+    expect(listed.sort()).toEqual(all.filter((id) => [asked, '000000000000'].includes(accounts.get(id)!)).sort());
+  }
+});
+
 test('bad input: exit code 2 and a message that says what to fix', async () => {
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /unknown command 'frobnicate'/],
@@ -223,6 +237,7 @@ test('bad input: exit code 2 and a message that says what to fix', async () => {
     [['update-job-priority', 'x', 'high'], /'high' is invalid for argument 'priority'\. expected a whole number/],
     [['list-jobs', '--status', 'Running'], /Allowed choices are New, Preparing/],
     [['list-jobs', '--limit', '0'], /option '--limit <n>' argument '0' is invalid/],
+    [['list-jobs', '--account-id', '12'], /option '--account-id <id>' argument '12' is invalid\. expected a 12-digit account id \(expected 12 digits\)/],
     [['list-jobs', '--next-token', 'not a token!'], /option '--next-token <token>' argument 'not a token!' is invalid\. expected a token printed by list-jobs/],
     [['create-job', '--operation', 'tagging', '--tag', 'no-equals-sign'], /expected key=value/],
     [['create-job', '--operation', 'copy', '--manifest', `s3://${data}/m.csv`, '--no-report'], /--operation copy needs --target-bucket/],
@@ -247,7 +262,8 @@ test('bad input: exit code 2 and a message that says what to fix', async () => {
   expect(problems).toMatch(/- Operation\.S3PutObjectTagging\.TagSet\[0\]\.Key: .* \(flag: --tag\)/);
   expect(problems).toMatch(/- Priority: .* \(flag: --priority\)/);
   expect(problems).toMatch(/- Description: .* \(flag: --description\)/);
-  expect(problems).toContain('- Report: required (flag: --report s3://bucket/prefix or --no-report)');
+  expect(problems).toContain('- Report: required ({Enabled, Bucket, Format, Prefix, ReportScope, ExpectedBucketOwner}) (flag: --report s3://bucket/prefix or --no-report)');
+  expect(problems).not.toContain('Invalid input');
   // An unknown job is its own code.
   expect((await expectExit(['describe-job', 'no-such-job-here'], EXIT_CODES.notFound)).stderr).toContain('no job no-such-job-here');
   expect((await expectExit(['watch', 'no-such-job-here'], EXIT_CODES.notFound)).stderr).toContain('no job');

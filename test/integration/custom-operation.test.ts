@@ -83,7 +83,7 @@ test('parameters the operation refuses fail the job before any task, naming the 
   await expect(handle.result()).rejects.toMatchObject({
     cause: expect.objectContaining({
       message: expect.stringMatching(
-        /Operation\.CustomOperation\.Parameters\.Types\.md: key: expected a suffix such as "\.md".*Operation\.CustomOperation\.Parameters: Unrecognized key: "Extra"/
+        /Operation\.CustomOperation\.Parameters\.Types\.md: key: expected a suffix such as "\.md".*Operation\.CustomOperation\.Parameters: unknown field "Extra"/
       ),
     }),
   });

@@ -63,7 +63,8 @@ test(
     await seedObjects(engine.s3, data, missing);
 
     const redrive = await engine.jobs.redriveJob(old.JobId);
-    expect(redrive).toEqual({ jobId: jobIdFromToken(redriveToken(old.JobId)), created: true, redriveOf: old.JobId });
+    // The redrive keeps the job's account, and its token is scoped to that account.
+    expect(redrive).toEqual({ jobId: jobIdFromToken(redriveToken(old.JobId), '123456789012'), created: true, redriveOf: old.JobId });
     const job = await engine.jobs.waitForCompletion(redrive.jobId, { timeoutMs: TIMEOUT });
     expect(job.Status).toBe('Complete');
     expect(job.Description).toBe(`Redrive of ${old.JobId}`);
@@ -109,7 +110,7 @@ test(
     // Jobs outlive test runs on the shared server: a fixed token would name a job of an earlier run.
     const token = `my-redrive-${randomUUID()}`;
     const redrive = await engine.jobs.redriveJob(old.JobId, { clientRequestToken: token, description: 'after the fix', priority: 42 });
-    expect(redrive.jobId).toBe(jobIdFromToken(token));
+    expect(redrive.jobId).toBe(jobIdFromToken(token, '123456789012'));
     const job = await engine.jobs.waitForCompletion(redrive.jobId, { timeoutMs: TIMEOUT });
     expect(job).toMatchObject({ Status: 'Complete', Description: 'after the fix', Priority: 42 });
     expect(job.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 3, NumberOfTasksSucceeded: 3, NumberOfTasksFailed: 0 });

@@ -111,7 +111,7 @@ test('schema problems name their path and the flag that sets it', () => {
   expect(v.ok).toBe(false);
   if (v.ok) return;
   const text = describeProblems(v.problems);
-  expect(text).toContain('Report: required (flag: --report s3://bucket/prefix or --no-report)');
+  expect(text).toContain('Report: required ({Enabled, Bucket, Format, Prefix, ReportScope, ExpectedBucketOwner}) (flag: --report s3://bucket/prefix or --no-report)');
   expect(text).toContain('Manifest.Location.ObjectArn: expected an S3 object ARN');
   expect(text).toContain('(flag: --manifest)');
   expect(flagForPath('Operation.S3PutObjectTagging.TagSet[3].Key')).toBe('--tag');

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadApiConfig, parseApiConfig } from '../../src/http-api/config';
+import { loadApiConfig, parseApiConfig, withLocalStackDefaults } from '../../src/http-api/config';
 
 test('secrets come from the file or from named environment variables; at least one key is needed', () => {
   const config = parseApiConfig(
@@ -15,11 +15,6 @@ test('secrets come from the file or from named environment variables; at least o
   ]);
   expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 });
   expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch' });
-  expect(config.maxRememberedSignatures).toBe(100_000);
-  expect(parseApiConfig({ accessKeys: [{ accessKeyId: 'A', secretAccessKey: 'x' }], maxRememberedSignatures: 5 }, {}).maxRememberedSignatures).toBe(5);
-  expect(() => parseApiConfig({ accessKeys: [{ accessKeyId: 'A', secretAccessKey: 'x' }], maxRememberedSignatures: 0 }, {})).toThrow(
-    /maxRememberedSignatures/
-  );
   expect(() => parseApiConfig({ accessKeys: [] }, {})).toThrow(/at least one access key/);
   expect(() => parseApiConfig({ accessKeys: [{ accessKeyId: 'B', secretAccessKeyEnv: 'MISSING' }] }, {})).toThrow(/MISSING is not set/);
   expect(() => parseApiConfig({ accessKeys: [{ accessKeyId: 'A', secretAccessKey: 'x' }], accountId: '12' }, {})).toThrow(/accountId/);
@@ -50,4 +45,23 @@ test('environment variables override the file; the secret is never copied into t
     expect(String(err)).toMatch(/S3BATCH_API_PORT/);
     expect(String(err)).not.toContain('top-secret');
   }
+});
+
+test('with nothing configured, an API on loopback serves the local stack with its MinIO key; otherwise nothing changes', () => {
+  const service = { endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', accessKeyId: 'minioadmin', secretAccessKey: 'minio-secret' };
+  const stack = {
+    stateFile: '/repo/.stack/state.json',
+    state: { phase: 'running' as const, temporal: { address: '127.0.0.1:7299', namespace: 'ns' }, s3: service, moto: service, lambda: { region: 'us-east-1', functions: {} } },
+  };
+  const served = withLocalStackDefaults({}, stack);
+  expect(served.note).toMatch(/^No API config .* serving the local stack found in \/repo\/\.stack\/state\.json, with its MinIO key as the access key \(minioadmin,/);
+  expect(served.note).not.toContain('minio-secret');
+  const config = loadApiConfig(served.env);
+  expect([...config.secrets]).toEqual([['minioadmin', 'minio-secret']]);
+  expect(config.temporal).toMatchObject({ address: '127.0.0.1:7299', namespace: 'ns' });
+  // Given keys, a config file, a non-loopback address or no stack: the environment as it was.
+  for (const env of [{ S3BATCH_API_ACCESS_KEY_ID: 'k', S3BATCH_API_SECRET_ACCESS_KEY: 's' }, { S3BATCH_API_CONFIG: '/etc/api.json' }, { S3BATCH_API_HOST: '0.0.0.0' }]) {
+    expect(withLocalStackDefaults(env, stack)).toEqual({ env });
+  }
+  expect(withLocalStackDefaults({}, undefined)).toEqual({ env: {} });
 });

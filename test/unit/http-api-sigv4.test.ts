@@ -1,6 +1,6 @@
 /**
  * SigV4 verification: requests signed as the AWS SDK signs them pass; every kind of bad signature, an expired or
- * future-dated request and a presigned URL get AWS's error. (Replays: http-api-replay-guard.test.ts.)
+ * future-dated request and a presigned URL get AWS's error.
  */
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -65,13 +65,7 @@ async function rejection(request: ReceivedRequest, now = NOW): Promise<ApiError>
 
 test('a correctly signed request passes and names its caller', async () => {
   const request = await signed();
-  const signature = /Signature=([0-9a-f]{64})$/.exec(String(request.headers.authorization))![1];
-  await expect(verifySigV4(request, secrets, NOW)).resolves.toEqual({
-    accessKeyId: KEY.accessKeyId,
-    region: 'us-east-1',
-    signature,
-    signingDate: NOW,
-  });
+  await expect(verifySigV4(request, secrets, NOW)).resolves.toEqual({ accessKeyId: KEY.accessKeyId, region: 'us-east-1' });
   const body = '<PutJobTaggingRequest><Tags/></PutJobTaggingRequest>';
   await expect(verifySigV4(await signed({ method: 'PUT', path: '/v20180820/jobs/abc-123/tagging', query: {}, body }), secrets, NOW)).resolves.toBeTruthy();
   // Repeated query names (ListJobs jobStatuses) and any region in the scope.

@@ -153,10 +153,10 @@ describe('interpretLambdaResponse', () => {
   test.each<[string, string, RegExp]>([
     ['not JSON', 'hello there', /^Invalid JSON returned in Lambda payload: not JSON: "hello there"$/],
     ['empty payload', '', /^Invalid JSON returned in Lambda payload: not JSON: ""$/],
-    ['a JSON string', '"just text"', /^Invalid JSON returned in Lambda payload: \(root\): .*object/],
+    ['a JSON string', '"just text"', /^Invalid JSON returned in Lambda payload: \(root\): expected \{invocationSchemaVersion, .*\}, got text "just text"/],
     ['null', 'null', /^Invalid JSON returned in Lambda payload: \(root\): /],
-    ['no results array', JSON.stringify({ invocationId: 'x', outcome: 'done' }), /: results: .*array/],
-    ['results not an array', JSON.stringify({ results: { taskId: 'task-7' } }), /: results: .*array/],
+    ['no results array', JSON.stringify({ invocationId: 'x', outcome: 'done' }), /: results: required \(a list of \{taskId, resultCode, resultString\}\)/],
+    ['results not an array', JSON.stringify({ results: { taskId: 'task-7' } }), /: results: expected a list of \{taskId, resultCode, resultString\}, got an object/],
     [
       'unknown resultCode',
       JSON.stringify({ results: [{ taskId: 'task-7', resultCode: 'Success' }] }),

@@ -78,7 +78,7 @@ describe('Extensions.RedriveOf', () => {
       expect.stringMatching(/^Extensions.RedriveOf.ReportManifest: /),
     ]);
     expect(problems({ ...redrive, Extensions: { RedriveOf: { ...redrive.Extensions!.RedriveOf, Extra: 1 } } })).toEqual([
-      expect.stringMatching(/^Extensions.RedriveOf: Unrecognized key/),
+      expect.stringMatching(/^Extensions.RedriveOf: unknown field/),
     ]);
   });
 

@@ -58,7 +58,7 @@ describe('worker config', () => {
       const message = (err as Error).message;
       expect(message).toContain(path);
       expect(message).toMatch(/s3\.bad\.endpoint: /);
-      expect(message).toMatch(/s3\.bad: Unrecognized key: "surprise"/);
+      expect(message).toMatch(/s3\.bad: unknown field "surprise"/);
       expect(message).toMatch(/worker\.maxConcurrentActivityTaskExecutions: /);
     }
   });

@@ -11,8 +11,11 @@ import { positiveInt, zodParser } from '../parse';
 /** Tokens are base64 plus a checksum (see JobClient.listJobsPage); other characters are refused at once. */
 const NextToken = z.string().regex(/^[A-Za-z0-9+/=:]+$/, 'not a list-jobs token').max(10_000);
 
+const AccountId = z.string().regex(/^\d{12}$/, 'expected 12 digits');
+
 interface ListOptions {
   status?: JobStatus[];
+  accountId?: string;
   limit: number;
   nextToken?: string;
   json?: boolean;
@@ -25,17 +28,22 @@ export function listJobsCommand(ctx: CliContext): Command {
       // Variadic, so both --status A --status B and --status A B work; choices checks every value.
       new Option('--status <status...>', 'only jobs in these statuses (repeatable)').choices(JOB_STATUSES)
     )
+    .option(
+      '--account-id <id>',
+      "only this account's jobs (and those created without an account); default: every account's",
+      zodParser(AccountId, 'a 12-digit account id')
+    )
     .option('--limit <n>', 'at most this many jobs per page', positiveInt(1000), 50)
     .option('--next-token <token>', 'the page after the one that printed this token', zodParser(NextToken, 'a token printed by list-jobs'))
     .option('--json', 'print { "Jobs": [...], "NextToken": … } as JSON')
     .action(async (options: ListOptions) => {
       const jobs = await ctx.jobs();
       const page = await jobs
-        .listJobsPage({ statuses: options.status, maxResults: options.limit, nextToken: options.nextToken })
+        .listJobsPage({ statuses: options.status, accountId: options.accountId, maxResults: options.limit, nextToken: options.nextToken })
         .catch((err) => {
           // The token's checksum did not match: not ours, or from a listing with other --status filters.
           if (err instanceof InvalidNextTokenError) {
-            throw badInput(`--next-token: not a token from an earlier list-jobs (with the same --status): ${err.message}`);
+            throw badInput(`--next-token: not a token from an earlier list-jobs (with the same --status and --account-id): ${err.message}`);
           }
           throw err;
         });

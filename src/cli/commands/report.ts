@@ -18,7 +18,8 @@ export function reportCommand(ctx: CliContext): Command {
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
-      '\nS3 access comes from the worker config (S3BATCH_WORKER_CONFIG, or S3BATCH_S3_ENDPOINT and AWS_* for "default").'
+      '\nS3 access comes from the worker config (S3BATCH_WORKER_CONFIG, or S3BATCH_S3_ENDPOINT and AWS_* for "default");\n' +
+        "given neither, from the running local stack's connections, as npm run worker:stack uses them."
     )
     .action(async (jobId: string, options: { limit: number; connection?: string; json?: boolean }) => {
       const job = await (await ctx.jobs()).describeJob(jobId);
