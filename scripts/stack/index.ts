@@ -23,7 +23,7 @@ import { checkTemporalHealth, startTemporalDevServer } from './temporal';
 export { stackConfigFromEnv, StackConfigError, type StackConfig, type StackConfigOverrides, type StackPorts } from './config';
 export { type StackState, stateFilePath } from './state';
 export { startTemporalDevServer, type TemporalDevServer, type TemporalDevServerOptions } from './temporal';
-export { stopPid, isProcessAlive, isOwnedProcessAlive, processGroupMembers, childProcessIds, type OwnedProcess } from './processes';
+export { stopPid, killPidNow, isProcessAlive, isOwnedProcessAlive, processGroupMembers, childProcessIds, type OwnedProcess } from './processes';
 export { discoverLambdaFunctions, startLambdaFunction } from './lambda';
 
 export interface StackCallOptions {

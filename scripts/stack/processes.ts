@@ -152,12 +152,8 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolea
   return true;
 }
 
-/**
- * Stops a process we started: SIGTERM to its whole process group when it leads one (so children such as the Lambda
- * emulator's bootstrap go too), waits up to `graceMs`, then SIGKILL, and resolves once every member is gone.
- * Never signals the caller's own process group. Throws if something survives SIGKILL (it should not).
- */
-export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
+/** What to signal for `pid` (its whole group when it leads one, never the caller's), and whether all of it is gone. */
+function signalTarget(pid: number): { target: number; gone: () => boolean } {
   const ownGroup = readProcStat(process.pid)?.pgrp;
   const stat = readProcStat(pid);
   // A leader that already exited may have left members behind (its group id is still its PID). Without /proc we
@@ -166,10 +162,31 @@ export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
   const target = leadsGroup && pid !== ownGroup ? -pid : pid;
   const gone = (): boolean =>
     !isProcessAlive(pid) && (target > 0 || !hasProc || processGroupMembers(pid).length === 0);
+  return { target, gone };
+}
+
+/**
+ * Stops a process we started: SIGTERM to its whole process group when it leads one (so children such as the Lambda
+ * emulator's bootstrap go too), waits up to `graceMs`, then SIGKILL, and resolves once every member is gone.
+ * Never signals the caller's own process group. Throws if something survives SIGKILL (it should not).
+ */
+export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
+  const { target, gone } = signalTarget(pid);
 
   if (gone() && target > 0) return;
   signal(target, 'SIGTERM');
   if (await waitUntil(gone, graceMs)) return;
+  signal(target, 'SIGKILL');
+  if (await waitUntil(gone, 5_000)) return;
+  throw new Error(`process ${pid} (or a member of its group) is still running after SIGKILL`);
+}
+
+/**
+ * Crashes a process we started: SIGKILL to its process group at once (no chance to flush or shut down cleanly), and
+ * resolves once every member is gone. Durability tests use it to show state survives a crash, not only a clean stop.
+ */
+export async function killPidNow(pid: number): Promise<void> {
+  const { target, gone } = signalTarget(pid);
   signal(target, 'SIGKILL');
   if (await waitUntil(gone, 5_000)) return;
   throw new Error(`process ${pid} (or a member of its group) is still running after SIGKILL`);

@@ -1,8 +1,9 @@
 /**
  * Our own task ordering within a worker, for when the Temporal server does not order its queue by task priority
- * (the dev server's did not, measurably): the worker polls more tasks than it runs at once (its activity slots),
- * and this gate starts the waiting ones lowest priority key first (that is, highest job priority), oldest first
- * within a key. With no limit configured it lets everything through.
+ * (the dev server's did not, measurably) and for local activities (the default task mode), which never pass through
+ * a queue: the worker holds more tasks than it runs at once (its activity or local-activity slots), and this gate
+ * starts the waiting ones lowest priority key first (that is, highest job priority), oldest first within a key.
+ * With no limit configured (`worker.maxConcurrentTasks`, the default) it lets everything through: nothing is ordered.
  */
 export class PriorityGate {
   private running = 0;

@@ -22,7 +22,7 @@ export function formatFigures(f: ChaosFigures): string {
     `status              ${f.status} in ${f.seconds} s`,
     `tasks               ${f.rows} (succeeded ${f.succeeded}, failed ${f.failed})`,
     `worker kills        ${f.workerKills} (worker starts ${f.workerStarts})`,
-    `Temporal restarts   ${f.temporalRestarts}`,
+    `Temporal restarts   ${f.temporalRestarts} (SIGKILL, then start)`,
     `injected S3 faults  ${faults || 'none'}`,
     `repeated requests   ${f.repeatedRequests} (task calls beyond one per row: retries and work redone after kills)`,
     `report rows         ${f.reportRows}, duplicates ${f.duplicateReportRows}, lost ${f.unreportedRows}`,

@@ -1,8 +1,9 @@
 /**
  * The chaos run (issue #8): one tagging job over `tasks` manifest rows while a driver, bounded in count and time,
- * SIGKILLs and restarts its two worker processes (one task queue), restarts the Temporal dev server once, and the
- * workers' S3 traffic goes through a fault path. At the end it checks what we promise: status Complete, succeeded +
- * failed = rows, every row once in the report, and each object's tags agree with its report row.
+ * SIGKILLs and restarts its two worker processes (one task queue), SIGKILLs and restarts the Temporal dev server once
+ * (a crash, not a clean stop), and the workers' S3 traffic goes through a fault path. At the end it checks what we
+ * promise: status Complete, succeeded + failed = rows, every row once in the report, and each object's tags agree
+ * with its report row.
  *
  * Runs its own dev server (own data dir and ports, so the restart disturbs nobody) beside the shared stack's MinIO.
  * Used by `npm run chaos` (test/chaos/main.ts) and, smaller, by test/integration/chaos.test.ts.
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
-import { startTemporalDevServer, stopPid, type StackState, type TemporalDevServer } from '../../scripts/stack/index';
+import { killPidNow, startTemporalDevServer, stopPid, type StackState, type TemporalDevServer } from '../../scripts/stack/index';
 import { stackS3Client, workerConfigForStack } from '../../scripts/stack/worker-config';
 import { JobClient } from '../../src/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
@@ -43,7 +44,7 @@ export interface ChaosOptions {
   missing: number;
   /** Worker SIGKILLs at most (each followed by a restart of that worker). */
   kills: number;
-  /** Restart the Temporal dev server once, when about a third of the tasks are done. */
+  /** Crash (SIGKILL) and restart the Temporal dev server once, when about a third of the tasks are done. */
   restartTemporal: boolean;
   /** Seconds between chaos steps are drawn from this range. */
   stepSeconds: [number, number];
@@ -150,8 +151,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       if (job && ['Complete', 'Failed', 'Cancelled'].includes(job.Status)) break;
       const done = job ? job.ProgressSummary.NumberOfTasksSucceeded + job.ProgressSummary.NumberOfTasksFailed : 0;
       if (!restarted && done >= o.tasks / 3) {
-        o.log(`restarting the Temporal dev server at ${done} tasks done`);
-        await stopPid(server.pid);
+        o.log(`SIGKILL the Temporal dev server (pid ${server.pid}) at ${done} tasks done, then start it again`);
+        await killPidNow(server.pid);
         await sleep(1000);
         server = await startServer();
         restarted = true;

@@ -19,6 +19,7 @@ import { workerConfigForStack } from '../../scripts/stack/worker-config';
 import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
 import type { CustomOperationDefinition } from '../../src/activities/operations/custom';
 import { mapConcurrently } from './concurrency';
+import { reportChecksumProblems } from './report-checksums';
 import { getStack, s3Client, uniqueName } from './stack';
 import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 
@@ -138,16 +139,29 @@ export interface ParsedReportRow {
   message: string;
 }
 
-/** Reads a job's report (manifest.json and every shard) into rows. */
+export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToByteArray();
+}
+
+/**
+ * Reads a job's report (manifest.json and every shard) into rows, after checking every MD5 it gives (each shard's in
+ * manifest.json, manifest.json's in manifest.json.md5) against the bytes in the bucket: throws on any mismatch.
+ */
 export async function readReport(s3: S3Client, bucket: string, manifestKey: string) {
-  const manifest = JSON.parse(await getText(s3, bucket, manifestKey)) as {
+  const manifestBytes = await getBytes(s3, bucket, manifestKey);
+  const manifest = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as {
     Format: string;
     ReportSchema: string;
     Results: { TaskExecutionStatus: string; Bucket: string; Key: string; MD5Checksum: string }[];
   };
+  const shards = new Map<string, Uint8Array>();
+  for (const shard of manifest.Results) shards.set(shard.Key, await getBytes(s3, shard.Bucket, shard.Key));
+  const problems = reportChecksumProblems({ manifest: manifestBytes, manifestMd5: await getText(s3, bucket, `${manifestKey}.md5`), shards });
+  if (problems.length > 0) throw new Error(`report s3://${bucket}/${manifestKey} fails its checksums:\n${problems.join('\n')}`);
   const rows: ParsedReportRow[] = [];
   for (const shard of manifest.Results) {
-    const text = await getText(s3, shard.Bucket, shard.Key);
+    const text = Buffer.from(shards.get(shard.Key)!).toString('utf8');
     for (const line of text.split('\n')) {
       if (!line) continue;
       const fields = splitCsvLine(line);

@@ -1,6 +1,6 @@
 /**
  * The short chaos run in `npm test` (`npm run chaos` is the long one): 2,000 tasks while both workers are SIGKILLed
- * and restarted, the Temporal dev server is restarted once, and the workers' S3 traffic meets injected faults. Every
+ * and restarted, the Temporal dev server is SIGKILLed and restarted once, and the workers' S3 traffic meets injected faults. Every
  * promise of test/chaos/figures.ts must hold: Complete, exact counts, every row once in the report, objects' state
  * as reported.
  */
@@ -12,7 +12,7 @@ import { getStack } from '../helpers/stack';
 const TASKS = Number(process.env.S3BATCH_CHAOS_TASKS ?? 2000);
 const MISSING = 10;
 
-test(`chaos: ${TASKS} tasks through worker kills, a Temporal restart and S3 faults`, async () => {
+test(`chaos: ${TASKS} tasks through worker kills, a Temporal crash and restart, and S3 faults`, async () => {
   const figures = await runChaos({
     stack: getStack(),
     tasks: TASKS,

@@ -1,12 +1,15 @@
 /**
- * The job lifecycle on the real stack: confirmation, pause/resume, cancel, impossible requests, the failure
- * threshold, and forced continue-as-new of both the job and its pages.
+ * The job lifecycle on the real stack: confirmation, pause/resume (with ElapsedTimeInActiveSeconds checked against
+ * the Active periods in history), cancel, impossible requests, the failure threshold, forced continue-as-new of both
+ * the job and its pages, and the report's MD5s checked against its bytes.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { JobStatusError } from '../../src/client';
 import type { JobDescriptor } from '../../src/shared/types';
 import {
   createBucket,
   csvJob,
+  getText,
   manifestKey,
   putManifest,
   readReport,
@@ -15,6 +18,7 @@ import {
   uniqueBucket,
   type Engine,
 } from '../helpers/engine';
+import { jobActivePeriods } from '../helpers/active-periods';
 
 let engine: Engine;
 const data = uniqueBucket('life-data');
@@ -123,14 +127,41 @@ test('pause mid-job, then resume: counts equal the manifest', async () => {
   expect(done(later)).toBeLessThan(400);
   await expect(engine.jobs.pauseJob(jobId)).rejects.toThrow(/already Paused/);
 
+  // Not Active: the timer is exactly the Active periods recorded in history, and the 1.5 s paused do not count.
+  await expectActiveTimeFromHistory(jobId, later);
+
   await engine.jobs.resumeJob(jobId);
+  // Active again, a period in progress: between what history allowed just before the query and just after it.
+  await waitFor(jobId, (j) => j.Status === 'Active' && done(j) > done(paused));
+  const before = await jobActivePeriods(engine.client, jobId);
+  const active = await engine.jobs.describeJob(jobId);
+  const after = await jobActivePeriods(engine.client, jobId);
+  if (active.Status === 'Active') {
+    expect(before.activeSince).toBeDefined();
+    const at = (p: typeof before) => before.closedSeconds + (p.lastTaskStarted - before.activeSince!) / 1000;
+    expect(active.ProgressSummary.Timers.ElapsedTimeInActiveSeconds).toBeGreaterThanOrEqual(Math.floor(at(before) - 0.01));
+    expect(active.ProgressSummary.Timers.ElapsedTimeInActiveSeconds).toBeLessThanOrEqual(Math.floor(at(after) + 0.01));
+  }
   const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 120_000 });
   expect(final.Status).toBe('Complete');
   expect(final.ProgressSummary).toMatchObject({ TotalNumberOfTasks: 400, NumberOfTasksSucceeded: 400, NumberOfTasksFailed: 0 });
+  const periods = await expectActiveTimeFromHistory(jobId, final);
+  expect(periods.changes.filter((c) => c.status === 'Active')).toHaveLength(2);
   const report = await readReport(engine.s3, reports, final.S3Batch.ReportManifestKey!);
   expect(report.rows).toHaveLength(400);
   expect(new Set(report.rows.map((r) => r.key)).size).toBe(400);
 });
+
+/** For a job not Active now: ElapsedTimeInActiveSeconds is the sum of its Active periods in history, floored. */
+async function expectActiveTimeFromHistory(jobId: string, job: JobDescriptor) {
+  const periods = await jobActivePeriods(engine.client, jobId);
+  expect(periods.activeSince).toBeUndefined();
+  // Workflow time has millisecond resolution; the history's has more.
+  const elapsed = job.ProgressSummary.Timers.ElapsedTimeInActiveSeconds;
+  expect(elapsed).toBeGreaterThanOrEqual(Math.floor(periods.closedSeconds - 0.01));
+  expect(elapsed).toBeLessThanOrEqual(Math.floor(periods.closedSeconds + 0.01));
+  return periods;
+}
 
 test('cancel mid-job: Cancelled, and the report covers exactly the tasks that ran', async () => {
   const manifest = await manifestOf(keys.map((k) => `${data},${manifestKey(k)}`), 'cancel');
@@ -217,4 +248,30 @@ test('forced continue-as-new of job and pages gives the same result', async () =
   let pageRuns = 0;
   for await (const _ of engine.client.workflow.list({ query: `WorkflowId = '${jobId}/page-0'` })) pageRuns++;
   expect(pageRuns).toBeGreaterThan(1);
+});
+
+test("the report's MD5s match its bytes, and a corrupted shard or manifest.json is caught", async () => {
+  const rows = [...keys.slice(0, 20).map((k) => `${data},${manifestKey(k)}`), `${data},not-there/1`];
+  const manifest = await manifestOf(rows, 'md5');
+  const { jobId } = await engine.jobs.createJob(csvJob(manifest, tagging, reports));
+  const final = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
+  expect(final.Status).toBe('Complete');
+  const key = final.S3Batch.ReportManifestKey!;
+  // readReport recomputes every MD5 in manifest.json and manifest.json.md5 from the objects in the bucket.
+  const report = await readReport(engine.s3, reports, key);
+  expect(report.rows).toHaveLength(21);
+  expect(report.manifest.Results.map((r) => r.TaskExecutionStatus).sort()).toEqual(['failed', 'succeeded']);
+
+  const put = (k: string, body: string) => engine.s3.send(new PutObjectCommand({ Bucket: reports, Key: k, Body: body }));
+  const shard = report.manifest.Results.find((r) => r.TaskExecutionStatus === 'succeeded')!;
+  const original = await getText(engine.s3, reports, shard.Key);
+  await put(shard.Key, original.replace('succeeded', 'failed'));
+  await expect(readReport(engine.s3, reports, key)).rejects.toThrow(`shard ${shard.Key}: MD5`);
+  await put(shard.Key, original);
+  await expect(readReport(engine.s3, reports, key)).resolves.toBeDefined();
+
+  const manifestJson = await getText(engine.s3, reports, key);
+  // Still valid JSON listing the same shards: only the checksum can tell.
+  await put(key, `${manifestJson} `);
+  await expect(readReport(engine.s3, reports, key)).rejects.toThrow(/manifest\.json has MD5 [0-9a-f]{32}, manifest\.json\.md5 says/);
 });

@@ -1,11 +1,13 @@
 /**
  * Priority, best effort as on AWS. A job's pages and tasks carry the Temporal priority key its Priority maps to,
  * and UpdateJobPriority changes the key of tasks scheduled after it (tasks not yet started). The dev server did
- * not measurably order its queue by that key, so the worker orders what it has polled: with
- * `worker.maxConcurrentTasks` below its activity slots, waiting tasks start highest job priority first. The
- * first test shows the ordering with two jobs on one saturated worker; the second, the keys in history.
+ * not measurably order its queue by that key, so the worker orders what it holds: with `worker.maxConcurrentTasks`
+ * below its activity (or local-activity) slots, waiting tasks start highest job priority first. The first two tests
+ * show the ordering with two jobs on one saturated worker, in Activity mode and in the default LocalActivity mode;
+ * the third, the keys in history. Without `worker.maxConcurrentTasks` (the default) no ordering is claimed.
  */
 import { priorityKeyFor, TEMPORAL_PRIORITY_LEVELS } from '../../src/shared/priority';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { JobDescriptor } from '../../src/shared/types';
 import { createBucket, csvJob, putText, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 
@@ -15,8 +17,9 @@ const keys = Array.from({ length: 120 }, (_, i) => `p/${i}`);
 
 beforeAll(async () => {
   engine = await startEngine({ startWorker: false });
-  // A saturated worker: it runs 1 task at a time and holds up to 256 polled tasks waiting, in priority order.
-  await engine.startWorker({ maxConcurrentActivityTaskExecutions: 256 }, { maxConcurrentTasks: 1 });
+  // A saturated worker: it runs 1 task at a time and holds up to 256 tasks (activities, or local activities)
+  // waiting, in priority order.
+  await engine.startWorker({ maxConcurrentActivityTaskExecutions: 256 }, { maxConcurrentTasks: 1, maxConcurrentLocalActivityExecutions: 256 });
   await createBucket(engine.s3, data);
   await seedObjects(engine.s3, data, keys);
 });
@@ -36,9 +39,15 @@ async function taskKeys(workflowId: string): Promise<number[]> {
 /** A job over the objects, each named `times` times (a longer job without more objects to seed). */
 // Activity tasks: their order is the Temporal server's, by priority key. (Local-activity tasks run in their page's
 // worker, ordered only by that worker's gate.)
-const SHARED_PAGES = { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50, TaskExecution: 'Activity' as const };
+interface PageExtensions {
+  PageSize: number;
+  MaxConcurrentPages: number;
+  MaxConcurrentTasksPerPage: number;
+  TaskExecution: 'Activity' | 'LocalActivity';
+}
+const SHARED_PAGES: PageExtensions = { PageSize: 60, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 50, TaskExecution: 'Activity' };
 
-async function startJob(name: string, priority: number, times = 1, extensions = SHARED_PAGES): Promise<string> {
+async function startJob(name: string, priority: number, times = 1, extensions: PageExtensions = SHARED_PAGES): Promise<string> {
   const rows = Array.from({ length: times }, () => keys.map((k) => `${data},${k}\n`).join('')).join('');
   const etag = await putText(engine.s3, data, `${name}.csv`, rows);
   const { jobId } = await engine.jobs.createJob(
@@ -61,11 +70,12 @@ async function waitUntil(jobId: string, predicate: (j: JobDescriptor) => boolean
   }
 }
 
+const ms = (t: { seconds?: unknown; nanos?: number | null }) => Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+
 /** When (ms) every runTask of a job was started (polled by the worker) and completed, from its pages' histories. */
 async function taskTimes(jobId: string): Promise<{ started: number[]; completed: number[] }> {
   const started: number[] = [];
   const completed: number[] = [];
-  const ms = (t: { seconds?: unknown; nanos?: number | null }) => Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
   for await (const page of engine.client.workflow.list({ query: `WorkflowId STARTS_WITH '${jobId}/page-'` })) {
     const history = await engine.client.workflow.getHandle(page.workflowId, page.runId).fetchHistory();
     const runTaskIds = new Set<string>();
@@ -105,6 +115,61 @@ test('a higher-priority job started later overtakes a lower-priority one on a sa
   expect(lowTimes.filter((t) => t > to).length + lowTimes.filter((t) => t < from).length).toBeGreaterThan(0);
   console.log(`priority: ${lowDuringHigh} low and ${highAfterFrom} high tasks completed once the worker held all high tasks`);
   expect(highAfterFrom).toBeGreaterThan(0);
+  expect(lowDuringHigh).toBeLessThan(3);
+}, 300_000);
+
+/** When every local-activity runTask of a job completed (the worker's clock, in its pages' local-activity markers). */
+async function localTaskCompletions(jobId: string): Promise<number[]> {
+  const completed: number[] = [];
+  for await (const page of engine.client.workflow.list({ query: `WorkflowId STARTS_WITH '${jobId}/page-'` })) {
+    const history = await engine.client.workflow.getHandle(page.workflowId, page.runId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
+      if (!data) continue;
+      const marker = defaultPayloadConverter.fromPayload<{ activity_type: string; complete_time: { seconds: number; nanos: number } }>(data);
+      if (marker.activity_type === 'runTask') completed.push(ms(marker.complete_time));
+    }
+  }
+  return completed.sort((a, b) => a - b);
+}
+
+/**
+ * When a one-page job's tasks reached its worker: the start of the page's workflow task that took the page's rows
+ * (readPage's result) and scheduled every task as a local activity (server clock; same machine as the worker's).
+ */
+async function localTasksScheduled(jobId: string): Promise<number> {
+  const events = (await engine.client.workflow.getHandle(`${jobId}/page-0`).fetchHistory()).events ?? [];
+  const readPage = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readPage')!;
+  const read = events.findIndex((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(readPage.eventId));
+  return ms(events.slice(read).find((e) => e.workflowTaskStartedEventAttributes)!.eventTime!);
+}
+
+test('default task mode (local activities): a later, higher-priority job overtakes a lower one in the worker gate', async () => {
+  // The same jobs as above in LocalActivity mode: the tasks never pass through the server's queue; the page
+  // workflows hand them to the worker that runs the page, whose gate (worker.maxConcurrentTasks 1) picks the next.
+  const low = await startJob('low-local', 1, 20, { ...SHARED_PAGES, TaskExecution: 'LocalActivity' });
+  await waitUntil(low, (j) => done(j) >= 10);
+  // One page: its 120 tasks reach the worker together, when the page's first workflow task completes.
+  const high = await startJob('high-local', 1_000_000, 1, { PageSize: 500, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 200, TaskExecution: 'LocalActivity' });
+  await engine.jobs.waitForCompletion(high, { timeoutMs: 120_000 });
+  await engine.jobs.cancelJob(low, 'done with it');
+  expect((await engine.jobs.waitForCompletion(low, { timeoutMs: 120_000 })).Status).toBe('Cancelled');
+
+  // From history: how many low tasks completed after the high tasks reached the worker and before the first of them
+  // completed. In order of arrival the ~100 low tasks already waiting in the gate run first; in priority order, at
+  // most the one that held the slot. Then the 120 high tasks run back to back.
+  const scheduled = await localTasksScheduled(high);
+  const highTimes = await localTaskCompletions(high);
+  expect(highTimes).toHaveLength(120);
+  const lowTimes = await localTaskCompletions(low);
+  const [first, last] = [highTimes[0]!, highTimes[highTimes.length - 1]!];
+  const lowBeforeHigh = lowTimes.filter((t) => t > scheduled && t < first).length;
+  const lowDuringHigh = lowTimes.filter((t) => t > first && t < last).length;
+  console.log(`priority (local activities): ${lowBeforeHigh} low tasks completed between the high tasks' arrival and the first high completion, ${lowDuringHigh} among the high ones`);
+  // The low job ran before and after: the comparison is not empty.
+  expect(lowTimes.filter((t) => t < scheduled).length).toBeGreaterThan(0);
+  expect(lowTimes.filter((t) => t > last).length).toBeGreaterThan(0);
+  expect(lowBeforeHigh).toBeLessThan(3);
   expect(lowDuringHigh).toBeLessThan(3);
 }, 300_000);
 

@@ -1,13 +1,14 @@
 /**
- * Durability across a Temporal restart: stop the dev server mid-job (SIGTERM) and start it again on the same SQLite
- * file; the job completes, counts equal the manifest, and every row is in the report once. Runs its own dev server
+ * Durability across Temporal restarts: crash the dev server mid-job (SIGKILL: no clean shutdown) and start it again on
+ * the same SQLite file, later stop it cleanly (SIGTERM) and start it again; the job completes, counts equal the
+ * manifest, and every row is in the report once. Runs its own dev server
  * (own data dir and ports) so the shared stack is not disturbed; MinIO is the shared one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startTemporalDevServer, stopPid, type TemporalDevServer } from '../../scripts/stack/index';
+import { isProcessAlive, killPidNow, startTemporalDevServer, stopPid, type TemporalDevServer } from '../../scripts/stack/index';
 import { workerConfigForStack } from '../../scripts/stack/worker-config';
 import { JobClient } from '../../src/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
@@ -35,7 +36,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('stop and restart the dev server mid-job: the job completes, every row once', async () => {
+test('crash (SIGKILL) and later stop (SIGTERM) the dev server mid-job, restarting it each time: the job completes, every row once', async () => {
   dataDir = mkdtempSync(join(tmpdir(), 's3batch-restart-'));
   const [port = 0, uiPort = 0] = await freePortBlock(2);
   const start = () =>
@@ -58,14 +59,27 @@ test('stop and restart the dev server mid-job: the job completes, every row once
       Extensions: { PageSize: 50, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 3 },
     })
   );
-  let before: JobDescriptor;
-  for (;;) {
-    before = await jobs.describeJob(jobId);
-    if (before.ProgressSummary.NumberOfTasksSucceeded >= 50) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(before.ProgressSummary.NumberOfTasksSucceeded).toBeLessThan(400);
+  /** Waits until `succeeded` tasks are done, and checks the job is still mid-way. */
+  const waitForSucceeded = async (succeeded: number): Promise<JobDescriptor> => {
+    for (;;) {
+      // Right after a restart the query can fail until the worker polls again.
+      const job = await jobs.describeJob(jobId).catch(() => undefined);
+      if (job && job.ProgressSummary.NumberOfTasksSucceeded >= succeeded) {
+        expect(job.ProgressSummary.NumberOfTasksSucceeded).toBeLessThan(400);
+        return job;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
+  await waitForSucceeded(50);
+  const crashed = server.pid;
+  await killPidNow(crashed);
+  expect(isProcessAlive(crashed)).toBe(false);
+  await new Promise((r) => setTimeout(r, 2000));
+  server = await start();
+
+  await waitForSucceeded(200);
   await stopPid(server.pid);
   await new Promise((r) => setTimeout(r, 2000));
   server = await start();

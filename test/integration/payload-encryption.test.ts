@@ -1,7 +1,7 @@
 /**
- * Payload encryption end to end: a worker and a client with the AES-GCM codec run a real job on MinIO; the history,
- * read raw by a client without the codec, holds no plaintext of the job (its bucket names and description appear in
- * no payload, and every payload is binary/encrypted); the codec server decodes a history payload back for Temporal
+ * Payload encryption end to end: a worker and a client with the AES-GCM codec run a real job on MinIO in each task
+ * mode; the history, read raw by a client without the codec, holds no plaintext of the job (its bucket, keys and
+ * description appear nowhere, and every payload, local-activity marker results included, is binary/encrypted); the codec server decodes a history payload back for Temporal
  * Web; a client with the wrong key cannot read the job.
  */
 import { randomBytes } from 'node:crypto';
@@ -48,15 +48,16 @@ function* byteStrings(value: unknown, depth = 0): Generator<string> {
   }
 }
 
-test('a job runs with encrypted payloads; raw history shows only ciphertext; the codec server decodes it', async () => {
-  const keys = ['a', 'b', 'c'].map((k) => `enc/${k}`);
+test.each(['Activity', 'LocalActivity'] as const)('a job runs with encrypted payloads (%s); raw history shows only ciphertext; the codec server decodes it', async (mode) => {
+  const keys = ['a', 'b', 'c'].map((k) => `enc-${mode}/${k}`);
   await seedObjects(engine.s3, data, keys);
-  const etag = await putText(engine.s3, data, 'm.csv', keys.map((k) => `${data},${k}\n`).join(''));
-  // Activity mode: its tasks are scheduled with summaries (user metadata), which must be encrypted too.
+  const etag = await putText(engine.s3, data, `m-${mode}.csv`, keys.map((k) => `${data},${k}\n`).join(''));
+  // Activity mode schedules its tasks with summaries (user metadata); LocalActivity mode (the default) records each
+  // task's result in a marker: both must be encrypted.
   const { jobId } = await jobs.createJob(
-    csvJob({ bucket: data, key: 'm.csv', etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'enc', Value: '1' }] } }, data, {
+    csvJob({ bucket: data, key: `m-${mode}.csv`, etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'enc', Value: '1' }] } }, data, {
       Description: description,
-      Extensions: { TaskExecution: 'Activity' },
+      Extensions: { TaskExecution: mode },
     })
   );
   const job = await jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
@@ -66,6 +67,8 @@ test('a job runs with encrypted payloads; raw history shows only ciphertext; the
   // Raw history of the job and its pages, through a client that has no codec (engine.client).
   let payloads = 0;
   let encrypted = 0;
+  let markerResults = 0;
+  const codec = new AesGcmCodec(payloadKeysFromEnv(keyEnv)!);
   const histories = [jobId, `${jobId}/page-0`];
   let sample: { metadata: Record<string, string>; data: string } | undefined;
   for (const id of histories) {
@@ -75,10 +78,19 @@ test('a job runs with encrypted payloads; raw history shows only ciphertext; the
     for (const bytes of byteStrings(history)) {
       expect(bytes).not.toContain(data);
       expect(bytes).not.toContain(description);
+      for (const key of keys) expect(bytes).not.toContain(key);
     }
     for (const event of history.events ?? []) {
       const input = event.workflowExecutionStartedEventAttributes?.input?.payloads ?? event.activityTaskScheduledEventAttributes?.input?.payloads ?? [];
-      for (const p of input) {
+      // A local activity's marker: `result` is the task's result through the codec (`data`, the SDK's own record of
+      // the call, is its type, id and times: no job data, as the byte check above shows).
+      const markerResult = event.markerRecordedEventAttributes?.details?.result?.payloads ?? [];
+      // An activity's result (the tasks' in Activity mode).
+      const activityResult = event.activityTaskCompletedEventAttributes?.result?.payloads ?? [];
+      markerResults += markerResult.length;
+      // Decoded with the key, a marker's result is the task's result: the check above looked at the right payload.
+      for (const decoded of await codec.decode(markerResult)) expect(Buffer.from(decoded.data ?? []).toString()).toMatch(/"status":"succeeded"/);
+      for (const p of [...input, ...markerResult, ...activityResult]) {
         payloads++;
         const encoding = Buffer.from(p.metadata?.encoding ?? []).toString();
         if (encoding === 'binary/encrypted') encrypted++;
@@ -96,8 +108,11 @@ test('a job runs with encrypted payloads; raw history shows only ciphertext; the
   }
   expect(payloads).toBeGreaterThan(0);
   expect(encrypted).toBe(payloads);
+  // In LocalActivity mode the three tasks' results were among them, in markers.
+  expect(markerResults).toBe(mode === 'LocalActivity' ? 3 : 0);
 
   // The codec server gives Temporal Web the job's input back.
+  codecServer?.close();
   const started = await startCodecServer({ codec: new AesGcmCodec(payloadKeysFromEnv(keyEnv)!), port: 0, token: 'a-token-of-16-chars+' });
   codecServer = started.server;
   const post = (body: unknown, token = 'a-token-of-16-chars+') =>

@@ -1,6 +1,6 @@
 /**
- * Durability of the dev server's SQLite file: a workflow waiting for a signal survives a server restart (SIGTERM, then
- * start again on the same file), and a restart applies search attributes the SQLite bootstrap would skip.
+ * Durability of the dev server's SQLite file: a workflow waiting for a signal survives a server crash (SIGKILL, no
+ * clean shutdown, then start again on the same file), and a restart applies search attributes the SQLite bootstrap would skip.
  * Runs an isolated server on its own data dir and ports; the shared stack is not touched.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { runCommand } from '../../scripts/lib/exec';
-import { isProcessAlive, startTemporalDevServer, stopPid, type TemporalDevServer } from '../../scripts/stack/index';
+import { isProcessAlive, killPidNow, startTemporalDevServer, stopPid, type TemporalDevServer } from '../../scripts/stack/index';
 import { ensureTemporalCli } from '../../scripts/tools';
 import { proceedSignal, stageQuery, waitForSignalWorkflow } from '../fixtures/workflows/wait-for-signal';
 import { freePortBlock } from '../helpers/ports';
@@ -57,7 +57,7 @@ describe('Temporal dev server restart', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps a waiting workflow across a restart on the same database file', async () => {
+  it('keeps a waiting workflow across a crash (SIGKILL) and restart on the same database file', async () => {
     const taskQueue = uniqueName('restart');
     const workflowId = uniqueName('waiting');
     const first = await start([{ name: 'RestartTestFirst', type: 'Keyword' }]);
@@ -68,7 +68,7 @@ describe('Temporal dev server restart', () => {
       expect(await handle.query(stageQuery)).toBe('waiting');
     });
 
-    await stopPid(first.pid);
+    await killPidNow(first.pid);
     expect(isProcessAlive(first.pid)).toBe(false);
 
     const second = await start([{ name: 'RestartTestFirst', type: 'Keyword' }]);
