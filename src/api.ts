@@ -3,6 +3,8 @@
  * environment variables (see src/http-api/config.ts); serves the jobs of its Temporal namespace and task queue, which
  * a worker (`npm run worker`) must serve too. Stops on SIGINT/SIGTERM.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import './node-version-guard';
 import { clientDataConverter } from './codec/data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { JobClient } from './job-client';
