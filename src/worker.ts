@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const built = await createWorker(config, { workflowBundlePath: process.env.S3BATCH_WORKFLOW_BUNDLE });
   console.log(
-    `s3-batch worker on ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}`
+    `s3-batch worker on ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}; Node ${process.version}`
   );
   // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
   await built.worker.run();
