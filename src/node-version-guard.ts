@@ -20,11 +20,16 @@ export interface NodeRuntime {
 export function nodeVersionProblem(runtime: NodeRuntime): string | undefined {
   const major = Number(/^v?(\d+)\./.exec(runtime.version)?.[1] ?? Number.NaN);
   if (major >= REQUIRED_NODE_MAJOR) return undefined;
-  const remedy =
-    runtime.platform === 'linux' && runtime.arch === 'x64'
-      ? `In a clone of the repository, \`npm ci\` installs Node ${REQUIRED_NODE_MAJOR} into node_modules/.bin: start s3-batch through \`npm run …\` or \`npx …\`, or with node_modules/.bin/node.`
-      : `\`npm ci\` installs Node ${REQUIRED_NODE_MAJOR} only on linux x64, and this is ${runtime.platform} ${runtime.arch}: install Node ${REQUIRED_NODE_MAJOR} and put it first on PATH.`;
-  return `s3-batch needs Node ${REQUIRED_NODE_MAJOR} or newer, but this process runs on Node ${runtime.version} (${runtime.execPath}). ${remedy}`;
+  const onLinuxX64 = runtime.platform === 'linux' && runtime.arch === 'x64';
+  const remedy = onLinuxX64
+    ? `In a clone of the repository, \`npm ci\` installs Node ${REQUIRED_NODE_MAJOR} into node_modules/.bin: ` +
+      'start s3-batch through `npm run …` or `npx …`, or with node_modules/.bin/node.'
+    : `\`npm ci\` installs Node ${REQUIRED_NODE_MAJOR} only on linux x64, and this is ${runtime.platform} ${runtime.arch}: ` +
+      `install Node ${REQUIRED_NODE_MAJOR} and put it first on PATH.`;
+  return (
+    `s3-batch needs Node ${REQUIRED_NODE_MAJOR} or newer, ` +
+    `but this process runs on Node ${runtime.version} (${runtime.execPath}). ${remedy}`
+  );
 }
 
 const problem = nodeVersionProblem(process);

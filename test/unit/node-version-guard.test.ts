@@ -67,7 +67,9 @@ describe('the Node that runs s3-batch', () => {
     async (entry) => {
       const result = await runCommand(SYSTEM_NODE, ['--import', 'tsx', entry, '--help'], { cwd: ROOT, timeoutMs: 60_000 });
       expect(result.stderr.trim()).toBe(
-        `s3-batch needs Node 24 or newer, but this process runs on Node ${systemNodeVersion} (${SYSTEM_NODE}). In a clone of the repository, \`npm ci\` installs Node 24 into node_modules/.bin: start s3-batch through \`npm run …\` or \`npx …\`, or with node_modules/.bin/node.`
+        `s3-batch needs Node 24 or newer, but this process runs on Node ${systemNodeVersion} (${SYSTEM_NODE}). ` +
+          'In a clone of the repository, `npm ci` installs Node 24 into node_modules/.bin: ' +
+          'start s3-batch through `npm run …` or `npx …`, or with node_modules/.bin/node.'
       );
       expect(result.stdout).toBe('');
       expect(result.code).toBe(1);
