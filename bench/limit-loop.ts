@@ -13,8 +13,6 @@ import { resolveOperation } from '../src/spec/operations';
 import { parseWorkerConfig } from '../src/spec/worker-config';
 import { objectKey, runConcurrently } from './workload';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 export const LimitInput = z
   .object({
     workerConfig: z.unknown(),

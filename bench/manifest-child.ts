@@ -15,8 +15,6 @@ import { runAsActivity } from './activity-context';
 import { ManifestCoverage } from './manifest-rows';
 import { runConcurrently } from './workload';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 export const ManifestChildInput = z
   .object({
     workerConfig: z.unknown(),

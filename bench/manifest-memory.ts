@@ -8,6 +8,8 @@
  * the largest page (a page workflow's readPage result). Prints a table and writes <out>/results.json; exits 1 if a
  * check fails. Not part of `npm test`.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../src/node-version-guard';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +23,6 @@ import { formatManifestTable, formatRatio, type ManifestRunResult, ratioCheck } 
 import { seedManifest, type SeededManifest } from './manifest-seed';
 import { BenchUsageError } from './options';
 import { MAX_NUMBERED_PAGES } from '../src/activities/manifest/prepare';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /**
  * What the job workflow may keep about a manifest, in JSON bytes, whatever its size: five numbers, plus each page's

@@ -6,6 +6,8 @@
  * checked in S3 (objects copied or carrying the run's tag are counted), then a table is printed and
  * <out>/results.json and <out>/throughput.png are written. Not part of `npm test`.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../src/node-version-guard';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,8 +25,6 @@ import { runS5cmd } from './contenders/s5cmd';
 import { BenchUsageError, parseBenchArgs, USAGE, type BenchOptions } from './options';
 import { formatTable, type RunResult, withRatios } from './results';
 import { seedSource, sourceBucket } from './workload';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROOT = resolve(__dirname, '..');
 
 function s3BatchSettings(options: BenchOptions): S3BatchSettings[] {

@@ -8,6 +8,8 @@
  *
  *   DEMO_OBJECTS (default 2000)   how many objects the job copies
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../src/node-version-guard';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -17,8 +19,6 @@ import type { JobDescriptor } from '../src/shared/types';
 import { createWorker } from '../src/worker-runtime';
 import { stackConfigFromEnv, stackUp } from './stack/index';
 import { ensureBucket, stackS3Client, workerConfigForStack } from './stack/worker-config';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const Env = z.object({ DEMO_OBJECTS: z.coerce.number().int().min(1).max(1_000_000).default(2000) });
 

@@ -3,6 +3,8 @@
  * the stack's connections: "default"/"minio" (MinIO), "moto", and one Lambda connection per test function.
  * Jobs can then be started with `npm run s3batch -- create-job job.json --wait` or the Temporal CLI.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../src/node-version-guard';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from '../src/worker-runtime';
 import { readStackState, stackConfigFromEnv, stateFilePath } from './stack/index';

@@ -7,12 +7,10 @@
  *
  * Configuration: environment variables, see scripts/stack/config.ts.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../src/node-version-guard';
 import { z } from 'zod';
 import { type StackState, stackConfigFromEnv, stackDown, stackStatus, stackUp } from './stack/index';
-
-// The AWS SDK (used here only for health checks) warns on every run that future releases need Node 22; in this
-// command's output it would bury the endpoints. Set the variable to `false` to see it.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const commandSchema = z.enum(['up', 'down', 'status'], { error: 'usage: tsx scripts/stack.ts up|down|status' });
 

@@ -13,6 +13,8 @@
  * A `temporal` already on PATH with version >= 1.5 is used as is. Cold builds take minutes (MinIO is the big one);
  * afterwards this only checks versions, in well under a second per tool.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../src/node-version-guard';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath, formatSeconds, runCommand } from './lib/exec';

@@ -4,6 +4,8 @@
  * a worker (`npm run worker`) must serve too. With nothing configured, it serves the running local stack (see
  * withLocalStackDefaults). Stops on SIGINT/SIGTERM.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import './node-version-guard';
 import { clientDataConverter } from './codec/data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { JobClient } from './job-client';

@@ -9,6 +9,8 @@
  * S3BATCH_CODEC_TOKEN: when set, requests must carry `Authorization: Bearer <token>` (Temporal Web can pass the
  * user's access token; put the codec server behind your own auth otherwise, since it decrypts for whoever asks).
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import './node-version-guard';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';

@@ -2,6 +2,8 @@
  * The worker process: `npm run worker` (or `node lib/src/worker.js`). Configured by S3BATCH_WORKER_CONFIG and
  * environment variables (see src/spec/worker-config.ts); stops cleanly on SIGINT/SIGTERM.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import './node-version-guard';
 import { loadWorkerConfig, WorkerConfigError } from './spec/worker-config';
 import { createWorker } from './worker-runtime';
 import { PayloadKeyError } from './codec/payload-keys';
@@ -10,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const built = await createWorker(config, { workflowBundlePath: process.env.S3BATCH_WORKFLOW_BUNDLE });
   console.log(
-    `s3-batch worker on ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}`
+    `s3-batch worker on ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}; Node ${process.version}`
   );
   // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
   await built.worker.run();

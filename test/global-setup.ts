@@ -9,6 +9,8 @@
  *   3. Otherwise start one. global-teardown stops it when the last test run using it ends (see
  *      helpers/stack-leases.ts), unless S3BATCH_KEEP_STACK=1 keeps it up for faster reruns.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../src/node-version-guard';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStackState, stackConfigFromEnv, stackUp, stateFilePath } from '../scripts/stack/index';

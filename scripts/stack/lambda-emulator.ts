@@ -21,6 +21,8 @@
  * a crash on the next invocation; `Event` invocations answer 202 at once, `DryRun` 204. The runtime is a child in
  * our process group and is killed when we exit, on SIGTERM/SIGINT too.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../../src/node-version-guard';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

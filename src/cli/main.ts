@@ -7,6 +7,8 @@
  *   s3batch --help            every command, the exit codes and the environment
  *   s3batch <command> --help  one command's options
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../node-version-guard';
 import { runCli } from './index';
 
 void runCli(process.argv.slice(2)).then((code) => {

@@ -2,6 +2,8 @@
  * `npm run chaos`: the full chaos run (20,000 tasks by default) on the local stack, printing its figures; exits 1 if
  * any promise is broken. `npm run chaos -- --help` lists the flags.
  */
+// First: on a Node older than 24 this says so and exits before anything else loads.
+import '../../src/node-version-guard';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { stackConfigFromEnv, stackUp } from '../../scripts/stack/index';

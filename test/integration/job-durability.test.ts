@@ -47,6 +47,8 @@ test.each(['Activity', 'LocalActivity'] as const)('SIGKILL the worker mid-job (%
   const first = await spawnWorker(config);
   workers.push(first);
   await first.ready;
+  // The worker as users run it, in its own process, runs on the Node 24 that npm ci installed, like the tests.
+  expect(first.output()).toMatch(/; Node v24\.\d+\.\d+\n/);
   const etag = await putText(engine.s3, data, `manifest-${mode}.csv`, keys.map((k) => `${data},${k}\n`).join(''));
   const { jobId } = await engine.jobs.createJob(
     csvJob({ bucket: data, key: `manifest-${mode}.csv`, etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'mode', Value: mode }] } }, data, {

@@ -55,6 +55,12 @@ describe('Lambda emulator', () => {
     expect(first.remainingMs).toBeLessThanOrEqual(1000);
   });
 
+  it("runs functions on the stack's own Node (24), as Lambda's nodejs24.x runtime would", async () => {
+    const result = json((await invokeSleep(1)).Payload);
+    expect(result.node).toBe(process.version);
+    expect(result.node).toMatch(/^v24\./);
+  });
+
   it('runs one invocation at a time and queues the rest', async () => {
     const started = Date.now();
     const results = await Promise.all([invokeSleep(300), invokeSleep(300), invokeSleep(300)]);

