@@ -75,7 +75,8 @@ export function describeJob(
     const raw = (request ?? {}) as Record<string, unknown>;
     return {
       JobId: jobId,
-      JobArn: jobArn(jobId),
+      // The request's account already: a job is its account's from the start, not only once validated.
+      JobArn: jobArn(jobId, typeof raw.AccountId === 'string' && /^\d{12}$/.test(raw.AccountId) ? raw.AccountId : undefined),
       ConfirmationRequired: raw.ConfirmationRequired === true,
       Description: typeof raw.Description === 'string' ? raw.Description : undefined,
       Status: early.status,
