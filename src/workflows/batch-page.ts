@@ -87,11 +87,11 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
    * The page cannot go on: tell the job why (it fails the job, or restarts this page from this run's start), then
    * fail this run so Temporal Web shows it. Without the notice the job would wait for this page forever.
    */
-  const giveUp = async (err: unknown, what: string, ran?: PageFailure['ran']): Promise<never> => {
+  const giveUp = async (err: unknown, what: string, ran?: PageFailure['ran'], code = pageFailureOf(err, what).code): Promise<never> => {
     // Pages that failed before this change failed without a word; their histories must replay the same.
     if (!patched('page-failure-notice')) throw err;
     const failure = pageFailureOf(err, what);
-    const { code, reason } = failure;
+    const { reason } = failure;
     // Tasks that ran are counted once; re-running their part would count them twice, so it is final either way.
     const permanent = failure.permanent || ran !== undefined;
     const resume = { cursor: input.cursor, part: input.part, restoreWaits: input.restoreWaits };
@@ -215,7 +215,8 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       // After all retries (minutes of refusals), the report bucket is unusable: the job fails. The tasks ran, so they
       // are counted (once, with this notice); their rows cannot be in the report, and the reason says how many.
       const what = `page ${pageIndex} could not write the report shard of its ${results.length} task result(s)`;
-      await giveUp(err, what, { succeeded, failed, failures });
+      // Whatever S3 answered (AccessDenied, NoSuchBucket, SlowDown through every retry), the job's code says what broke.
+      await giveUp(err, what, { succeeded, failed, failures }, 'ReportWriteFailed');
     }
   }
   const done = allStarted || mode === 'stop';
