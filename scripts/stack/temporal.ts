@@ -165,7 +165,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--sqlite-pragma', 'synchronous=OFF',
     // Task priority (the new matcher) with as many levels as job priorities map onto: see src/shared/priority.ts.
     // Priority is ordered within a task-queue partition, so one partition per queue (plenty for one dev server).
-    // No test has measured the dev server ordering by it; the ordering tests show is the worker's gate (README, Priority).
+    // No test has measured the dev server ordering by it; the ordering tests show is the worker's gate (docs/jobs.md, Priority).
     '--dynamic-config-value', 'matching.useNewMatcher=true',
     '--dynamic-config-value', `matching.priorityLevels=${TEMPORAL_PRIORITY_LEVELS}`,
     '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',

@@ -39,7 +39,7 @@ export function ensureCacheDirs(paths: CachePaths): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Build times: recorded so the README can quote how long a cold setup takes on a 2-core machine.
+// Build times: recorded so docs/local-stack.md can quote how long a cold setup takes on a 2-core machine.
 
 export interface BuildTimeRecord {
   /** What was built, e.g. `github.com/minio/minio@v0.0.0-…` or `moto[server]==5.2.5`. */

@@ -4,7 +4,7 @@
  * header on every call to such a bucket (expectingOwner), and checks each one in Preparing (checkBucketOwners), so
  * that a wrong owner fails the job before any task runs, as on AWS.
  *
- * Stores that ignore the header (MinIO, moto: README, "Manifests") cannot report a mismatch: there it is sent and
+ * Stores that ignore the header (MinIO, moto: docs/manifests.md) cannot report a mismatch: there it is sent and
  * has no effect.
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';

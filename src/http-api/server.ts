@@ -91,7 +91,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   try {
     const body = await readBody(req);
     // Nothing is served, not even "no such route", without a valid signature inside the clock window. The same
-    // signed request sent twice is served twice, as AWS serves it: every call here is idempotent (README, HTTP API).
+    // signed request sent twice is served twice, as AWS serves it: every call here is idempotent (docs/http-api.md).
     const now = options.now?.() ?? new Date();
     const verified = await verifySigV4({ method, url: rawUrl, headers: req.headers, body }, options.config.secrets, now);
     caller = verified.accessKeyId;

@@ -1,6 +1,6 @@
 /**
  * ExpectedBucketOwner (Report, ManifestGenerator, ManifestOutputLocation) on the real stack. MinIO and moto accept
- * and ignore the x-amz-expected-bucket-owner header (README, "Manifests"), so the worker reaches MinIO through the
+ * and ignore the x-amz-expected-bucket-owner header (docs/manifests.md), so the worker reaches MinIO through the
  * project's S3 fault proxy, which answers as AWS does: 403 AccessDenied to a request whose expected owner is not
  * the bucket's (here every bucket belongs to OWNER). The proxy also records which requests carried the header.
  */

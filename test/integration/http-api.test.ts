@@ -39,7 +39,7 @@ const reports = uniqueBucket('api-reports');
 const keys = Array.from({ length: 20 }, (_, i) => `api/${String(i).padStart(3, '0')}.txt`);
 let manifest: { bucket: string; key: string; etag: string };
 
-/** The client options this API needs (README): the endpoint, given through endpointProvider (see there why). */
+/** The client options this API needs (docs/http-api.md): the endpoint, given through endpointProvider (see there why). */
 function clientFor(credentials: { accessKeyId: string; secretAccessKey: string }): S3ControlClient {
   return new S3ControlClient({
     region: 'us-east-1',
@@ -170,7 +170,7 @@ test('the whole lifecycle: create (confirmation required), describe, tag, reprio
   expect(entry).toMatchObject({ Status: 'Complete', ProgressSummary: { NumberOfTasksSucceeded: keys.length, NumberOfTasksFailed: 0 } });
   expect(entry.TerminationDate).toBeInstanceOf(Date);
 
-  // A finished job takes no more changes (tags included: see the README's differences from AWS); it still answers.
+  // A finished job takes no more changes (tags included: see the differences from AWS in docs/http-api.md); it still answers.
   const again = await failure(
     s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Cancelled' }))
   );

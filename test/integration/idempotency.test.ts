@@ -3,7 +3,7 @@
  * forwards the first call of each task to MinIO (or moto) and then cuts the connection before the answer, so the SDK
  * or the task retry sends it again. The objects must end as one application would leave them, compared with a
  * reference made by calling S3 directly; where a repeat leaves something behind (an extra version, an extra delete
- * marker) the test pins exactly that, and the README says so.
+ * marker) the test pins exactly that, and docs/reliability.md says so.
  */
 import { randomUUID } from 'node:crypto';
 import {

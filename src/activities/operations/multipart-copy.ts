@@ -113,7 +113,7 @@ export async function multipartCopy(
     if (!checksum || !isPartChecksumUnsupported(err) || signal.aborted) throw err;
     noPartCopyChecksums.add(s3);
     if (checksum.explicit) throw checksumUnsupported(checksum.algorithm);
-    // The source's algorithm was only inherited: a copy without it beats no copy (see the README's differences).
+    // The source's algorithm was only inherited: a copy without it beats no copy (see the differences in docs/operations.md).
     return copyOnce(s3, signal, req, undefined);
   }
 }
