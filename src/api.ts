@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     log: (line) => console.log(line),
   });
   console.log(
-    `s3-batch API on ${api.url} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}); ${config.secrets.size} access key(s)${config.accountId ? `, account ${config.accountId}` : ''}`
+    `s3-batch API on ${api.url} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}); ${config.secrets.size} access key(s)${config.mode === 'scoped' ? ' scoped to their accounts' : ''}${config.accountId ? `, account ${config.accountId}` : ''}`
   );
   const stop = async () => {
     await api.close();
