@@ -18,6 +18,12 @@ async function main(): Promise<void> {
   const { env, note } = withLocalStackDefaults(process.env, findLocalStack());
   if (note) console.log(note);
   const config = loadApiConfig(env);
+  if (config.mode === 'single-tenant') {
+    console.log(
+      'API keys name no accounts: single-tenant mode, every key acts for every account (or accountId), may create and change jobs and pass any role. ' +
+        'Give each key "accounts", "access" and "roles" to scope them (README, HTTP API).'
+    );
+  }
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: clientDataConverter() });
   const api = await startApiServer({
@@ -26,7 +32,7 @@ async function main(): Promise<void> {
     log: (line) => console.log(line),
   });
   console.log(
-    `s3-batch API on ${api.url} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}); ${config.secrets.size} access key(s)${config.accountId ? `, account ${config.accountId}` : ''}`
+    `s3-batch API on ${api.url} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}); ${config.secrets.size} access key(s)${config.mode === 'scoped' ? ' scoped to their accounts' : ''}${config.accountId ? `, account ${config.accountId}` : ''}`
   );
   const stop = async () => {
     await api.close();

@@ -148,6 +148,8 @@ export interface ListJobsOptions {
   statuses?: JobStatus[];
   /** Only this account's jobs (and those of no account); absent: every account's. */
   accountId?: string;
+  /** With `accountId`: list the jobs of no account too (default true; the HTTP API's scoped keys say false). */
+  withJobsOfNoAccount?: boolean;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -385,8 +387,8 @@ export class JobClient {
    */
   async listJobsPage(options: ListJobsOptions & { maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
     const listing = new JobListing(this.client, {
-      query: this.listQuery(options.statuses, options.accountId),
-      unfiltered: this.listQuery(undefined, options.accountId),
+      query: this.listQuery(options.statuses, options.accountId, options.withJobsOfNoAccount),
+      unfiltered: this.listQuery(undefined, options.accountId, options.withJobsOfNoAccount),
     });
     const response = await listing.page(Math.max(1, options.maxResults ?? 1000), options.nextToken);
     const jobs: JobListEntry[] = [];
@@ -432,12 +434,13 @@ export class JobClient {
   }
 
   /** The visibility query for this task queue's jobs, optionally only those in the given statuses and of one account. */
-  private listQuery(statuses: JobStatus[] | undefined, accountId: string | undefined): string {
+  private listQuery(statuses: JobStatus[] | undefined, accountId: string | undefined, withJobsOfNoAccount = true): string {
     const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`, `TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`];
     if (statuses?.length) clauses.push(`S3BatchJobStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
     if (accountId !== undefined) {
       if (!ACCOUNT_ID.test(accountId)) throw new Error(`accountId: expected a 12-digit account id, got "${accountId}"`);
-      clauses.push(`${JobAccountKey.name} IN ('${accountId}', '${NO_ACCOUNT_ID}')`);
+      const accounts = withJobsOfNoAccount ? [accountId, NO_ACCOUNT_ID] : [accountId];
+      clauses.push(`${JobAccountKey.name} IN (${accounts.map((a) => `'${a}'`).join(', ')})`);
     }
     return clauses.join(' AND ');
   }
@@ -451,7 +454,7 @@ export class JobClient {
     let nextToken: string | undefined;
     do {
       const maxResults = options.limit ? Math.min(1000, options.limit - jobs.length) : 1000;
-      const page = await this.listJobsPage({ statuses: options.statuses, accountId: options.accountId, maxResults, nextToken });
+      const page = await this.listJobsPage({ ...options, maxResults, nextToken });
       jobs.push(...page.jobs);
       nextToken = page.nextToken;
     } while (nextToken && (!options.limit || jobs.length < options.limit));

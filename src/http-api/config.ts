@@ -7,23 +7,61 @@
  *   S3BATCH_API_ACCOUNT_ID: when set, only this x-amz-account-id is served (otherwise any 12 digits)
  *   S3BATCH_API_ACCESS_KEY_ID + S3BATCH_API_SECRET_ACCESS_KEY: one more access key
  *   S3BATCH_TEMPORAL_ADDRESS  S3BATCH_NAMESPACE  S3BATCH_TASK_QUEUE: the same variables as the worker's
+ * Each key in the file may say what it may do (`accounts`, `access`, `roles`: see key-policy.ts for the two modes).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 // Side effect: user-facing messages for every zod issue (see there).
 import '../shared/zod-messages';
 import type { LocalStack } from '../local-stack';
+import type { KeyPolicy } from './key-policy';
 
-const AccessKey = z.union([
-  z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).strict(),
-  z
-    .object({
-      accessKeyId: z.string().min(1),
-      /** Name of the environment variable holding the secret, so the file itself holds none. */
-      secretAccessKeyEnv: z.string().min(1),
-    })
-    .strict(),
-]);
+const ACCOUNT_ID = /^\d{12}$/;
+/**
+ * A role a key may pass: an IAM role ARN, or one ending in `*` to match every role whose ARN begins with the rest.
+ * The account and `role/` are always spelled out, so a pattern never reaches into another account.
+ */
+const ROLE_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]*\*?$/;
+
+/** What a key may do (key-policy.ts). All three absent: a single-tenant key, as before keys had policies. */
+const KeyPolicyFields = {
+  /** The accounts (x-amz-account-id) the key acts for. */
+  accounts: z
+    .array(z.string().regex(ACCOUNT_ID, 'expected a 12-digit account id'))
+    .min(1, 'a key serves at least one account (a key for no account could do nothing)')
+    .optional(),
+  /** "read": DescribeJob, ListJobs, GetJobTagging only; "write": also CreateJob and every job change. */
+  access: z.enum(['read', 'write']).optional(),
+  /** The roles the key may pass to CreateJob (iam:PassRole): role ARNs, or ARN prefixes ending in `*`. */
+  roles: z
+    .array(
+      z
+        .string()
+        .regex(
+          ROLE_PATTERN,
+          'expected an IAM role ARN (arn:aws:iam::123456789012:role/name), or one ending in * (arn:aws:iam::123456789012:role/team-a-*)'
+        )
+    )
+    .optional(),
+};
+
+const AccessKey = z
+  .object({
+    accessKeyId: z.string().min(1),
+    secretAccessKey: z.string().min(1).optional(),
+    /** Name of the environment variable holding the secret, so the file itself holds none. */
+    secretAccessKeyEnv: z.string().min(1).optional(),
+    ...KeyPolicyFields,
+  })
+  .strict()
+  .superRefine((key, ctx) => {
+    if ((key.secretAccessKey === undefined) === (key.secretAccessKeyEnv === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected exactly one of secretAccessKey (the secret) or secretAccessKeyEnv (the variable holding it)',
+      });
+    }
+  });
 
 export const ApiConfig = z
   .object({
@@ -56,6 +94,10 @@ export interface ResolvedApiConfig {
   region: string;
   accountId?: string;
   secrets: ReadonlyMap<string, string>;
+  /** Access key id → what it may do. */
+  policies: ReadonlyMap<string, KeyPolicy>;
+  /** Scoped (keys name their accounts) or single-tenant (no key does): see key-policy.ts. */
+  mode: 'scoped' | 'single-tenant';
   temporal: { address: string; namespace: string; taskQueue: string };
 }
 
@@ -75,14 +117,70 @@ export function parseApiConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   const secrets = new Map<string, string>();
   const problems: string[] = [];
   parsed.data.accessKeys.forEach((key, i) => {
-    const secret = 'secretAccessKey' in key ? key.secretAccessKey : env[key.secretAccessKeyEnv];
-    if (!secret) problems.push(`accessKeys.${i}: environment variable ${(key as { secretAccessKeyEnv: string }).secretAccessKeyEnv} is not set`);
+    const secret = key.secretAccessKey ?? env[key.secretAccessKeyEnv!];
+    if (!secret) problems.push(`accessKeys.${i}: environment variable ${key.secretAccessKeyEnv} is not set`);
     else if (secrets.has(key.accessKeyId)) problems.push(`accessKeys.${i}: access key ${key.accessKeyId} is listed twice`);
     else secrets.set(key.accessKeyId, secret);
   });
+  const { policies, mode } = keyPolicies(parsed.data.accessKeys, problems);
+  const served = parsed.data.accountId;
+  parsed.data.accessKeys.forEach((key, i) => {
+    const outside = served ? (key.accounts ?? []).filter((account) => account !== served) : [];
+    if (outside.length) problems.push(`accessKeys.${i} (${key.accessKeyId}): account(s) ${outside.join(', ')} not served: accountId is ${served}`);
+  });
   if (problems.length) throw new ApiConfigError(source, problems);
   const { listen, region, accountId, temporal } = parsed.data;
-  return { listen, region, accountId, secrets, temporal };
+  return { listen, region, accountId, secrets, policies, mode, temporal };
+}
+
+/**
+ * Each key's policy, and the mode. Mixing modes is refused: a key without `accounts` among scoped keys would act for
+ * every account, the open door scoping closes. Problems are pushed onto `problems`.
+ */
+function keyPolicies(
+  keys: z.infer<typeof ApiConfig>['accessKeys'],
+  problems: string[]
+): { policies: Map<string, KeyPolicy>; mode: ResolvedApiConfig['mode'] } {
+  const scoped = keys.some((key) => key.accounts !== undefined);
+  const policies = new Map<string, KeyPolicy>();
+  keys.forEach((key, i) => {
+    const where = `accessKeys.${i} (${key.accessKeyId})`;
+    if (!scoped) {
+      if (key.access !== undefined || key.roles !== undefined) {
+        problems.push(`${where}: "access" and "roles" need "accounts": name the account(s) this key acts for`);
+      }
+      policies.set(key.accessKeyId, { accessKeyId: key.accessKeyId, access: 'write' });
+      return;
+    }
+    if (key.accounts === undefined) {
+      problems.push(
+        `${where}: names no "accounts" while other keys do; every key must say which accounts it acts for, or a key without them would act for all`
+      );
+      return;
+    }
+    if (key.access === undefined) problems.push(`${where}: "access" is required with "accounts": "read" or "write"`);
+    if (key.access === 'read' && key.roles !== undefined) {
+      problems.push(`${where}: a "read" key creates no jobs, so it passes no roles; remove "roles" or make it a "write" key`);
+    }
+    if (key.access === 'write' && key.roles === undefined) {
+      problems.push(
+        `${where}: a "write" key must list the "roles" it may pass to CreateJob (iam:PassRole); [] for a key that only controls existing jobs`
+      );
+    }
+    for (const role of key.roles ?? []) {
+      const roleAccount = role.split(':')[4]!;
+      if (!key.accounts.includes(roleAccount)) {
+        problems.push(`${where}: role ${role} is in account ${roleAccount}, which this key does not act for (accounts: ${key.accounts.join(', ')})`);
+      }
+    }
+    policies.set(key.accessKeyId, {
+      accessKeyId: key.accessKeyId,
+      accounts: key.accounts,
+      access: key.access ?? 'read',
+      roles: key.access === 'write' ? (key.roles ?? []) : [],
+    });
+  });
+  return { policies, mode: scoped ? 'scoped' : 'single-tenant' };
 }
 
 const EnvOverrides = z.object({

@@ -14,12 +14,15 @@ import type { JobTag } from '../shared/messages';
 import type { JobDescriptor } from '../shared/types';
 import { formatProblems } from '../shared/problems';
 import { apiErrors } from './errors';
+import type { Caller } from './key-policy';
 import { parseXmlBody, toXml } from './xml';
 
 export interface OperationContext {
   jobs: JobClient;
-  /** The caller's x-amz-account-id, checked by the server. */
+  /** The caller's x-amz-account-id, checked by the server (the key may act for it). */
   accountId: string;
+  /** The calling key's policy: which jobs it sees, which roles it may pass. */
+  caller: Caller;
   /** The region written into job ARNs. */
   region: string;
   query: Record<string, string | string[]>;
@@ -31,6 +34,8 @@ export interface OperationContext {
 export interface OperationResult {
   /** The response document (XML), or undefined for an empty 200. */
   xml?: string;
+  /** CreateJob: the job created (or found by its token), for the audit line. */
+  jobId?: string;
 }
 
 export type Operation = (ctx: OperationContext) => Promise<OperationResult>;
@@ -77,14 +82,18 @@ function parseQuery<T extends z.ZodRawShape>(
 /** S3 Control's JobId pattern and length. */
 const JOB_ID = /^[a-zA-Z0-9_-]{5,36}$/;
 
-/** The job, if it exists and belongs to the caller's account (jobs are per account, as in AWS). */
+/**
+ * The job, if it exists and belongs to the caller's account (jobs are per account, as in AWS); anything else is
+ * NotFoundException, so a caller learns nothing of other accounts' jobs.
+ */
 async function loadJob(ctx: OperationContext): Promise<JobDescriptor> {
   const jobId = ctx.jobId!;
   if (!JOB_ID.test(jobId)) throw invalid([{ path: 'JobId', message: 'expected 5 to 36 letters, digits, - or _' }]);
   const job = await ctx.jobs.describeJob(jobId);
   const owner = job.JobArn.split(':')[4];
-  // Jobs created without an AccountId (CLI, library) carry the placeholder account and are served to any account.
-  if (owner && owner !== NO_ACCOUNT_ID && owner !== ctx.accountId) throw apiErrors.notFound(jobId);
+  // Jobs created without an AccountId (CLI, library) carry the placeholder account: the operator's jobs, served to
+  // every account by single-tenant keys and to none by keys scoped to accounts (key-policy.ts).
+  if (!ctx.caller.ownsJob(owner || NO_ACCOUNT_ID, ctx.accountId)) throw apiErrors.notFound(jobId);
   return job;
 }
 
@@ -92,9 +101,10 @@ export const createJob: Operation = async (ctx) => {
   const request = parseXmlBody(ctx.body, 'CreateJobRequest', CreateJobRequest);
   // AccountId travels in the x-amz-account-id header, never in the body.
   request.AccountId = ctx.accountId;
+  ctx.caller.checkPassRole(request.RoleArn);
   try {
     const { jobId } = await ctx.jobs.createJob(request);
-    return { xml: toXml('CreateJobResult', { JobId: jobId }) };
+    return { xml: toXml('CreateJobResult', { JobId: jobId }), jobId };
   } catch (err) {
     if (err instanceof JobSpecError) throw invalid(err.problems);
     throw err;
@@ -152,6 +162,7 @@ export const listJobs: Operation = async (ctx) => {
   const page = await ctx.jobs.listJobsPage({
     statuses: q.jobStatuses,
     accountId: ctx.accountId,
+    withJobsOfNoAccount: ctx.caller.seesJobsOfNoAccount,
     // AWS allows 0; it means "the default page", as an absent value does.
     maxResults: q.maxResults || 1000,
     nextToken: q.nextToken,
@@ -216,24 +227,24 @@ export const deleteJobTagging: Operation = async (ctx) => {
   return {};
 };
 
-/** Method and path → operation (S3 Control's paths, from the SDK model). */
-export function route(method: string, path: string): { operation: Operation; jobId?: string } | undefined {
+/** Method and path → operation, by its S3 Control name (S3 Control's paths, from the SDK model). */
+export function route(method: string, path: string): { name: string; operation: Operation; jobId?: string } | undefined {
   if (path === '/v20180820/jobs') {
-    if (method === 'POST') return { operation: createJob };
-    if (method === 'GET') return { operation: listJobs };
+    if (method === 'POST') return { name: 'CreateJob', operation: createJob };
+    if (method === 'GET') return { name: 'ListJobs', operation: listJobs };
     return undefined;
   }
   const match = /^\/v20180820\/jobs\/([^/]+)(\/status|\/priority|\/tagging)?$/.exec(path);
   if (!match) return undefined;
   const jobId = decodeURIComponent(match[1]!);
-  const operations: Record<string, Operation> = {
-    'GET ': describeJob,
-    'POST /status': updateJobStatus,
-    'POST /priority': updateJobPriority,
-    'GET /tagging': getJobTagging,
-    'PUT /tagging': putJobTagging,
-    'DELETE /tagging': deleteJobTagging,
+  const operations: Record<string, [string, Operation]> = {
+    'GET ': ['DescribeJob', describeJob],
+    'POST /status': ['UpdateJobStatus', updateJobStatus],
+    'POST /priority': ['UpdateJobPriority', updateJobPriority],
+    'GET /tagging': ['GetJobTagging', getJobTagging],
+    'PUT /tagging': ['PutJobTagging', putJobTagging],
+    'DELETE /tagging': ['DeleteJobTagging', deleteJobTagging],
   };
-  const operation = operations[`${method} ${match[2] ?? ''}`];
-  return operation ? { operation, jobId } : undefined;
+  const found = operations[`${method} ${match[2] ?? ''}`];
+  return found ? { name: found[0], operation: found[1], jobId } : undefined;
 }

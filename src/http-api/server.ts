@@ -1,7 +1,8 @@
 /**
  * The S3 Control-compatible HTTP server (node:http): every request is authenticated (SigV4) before anything else,
- * then routed to its operation; errors go out as S3 Control's error XML with AWS's status codes. One log line per
- * request names the access key id, never a secret.
+ * then checked against its key's policy (account, read or write: key-policy.ts), then routed to its operation; errors
+ * go out as S3 Control's error XML with AWS's status codes. One log line per request names the access key id, never a
+ * secret; every authenticated call that changes something adds one JSON audit line (audit.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,6 +11,8 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { IdempotencyError, InvalidNextTokenError, JobStatusError, type JobClient } from '../job-client';
 import type { ResolvedApiConfig } from './config';
 import { ApiError, apiErrors, errorXml } from './errors';
+import { auditLine } from './audit';
+import { Caller, WRITE_OPERATIONS } from './key-policy';
 import { route } from './operations';
 import { parseQuery, verifySigV4 } from './sigv4';
 import { MAX_BODY_BYTES } from './xml';
@@ -84,8 +87,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   const method = req.method ?? 'GET';
   const rawUrl = req.url ?? '/';
   const url = new URL(rawUrl, 'http://placeholder');
-  let caller = '-';
+  let keyId = '-';
   let jobId: string | undefined;
+  let operationName: string | undefined;
+  let accountHeader: string | undefined;
   let status = 200;
   let code = '';
   try {
@@ -94,25 +99,32 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     // signed request sent twice is served twice, as AWS serves it: every call here is idempotent (docs/http-api.md).
     const now = options.now?.() ?? new Date();
     const verified = await verifySigV4({ method, url: rawUrl, headers: req.headers, body }, options.config.secrets, now);
-    caller = verified.accessKeyId;
+    keyId = verified.accessKeyId;
     const matched = route(method, url.pathname);
     if (!matched) throw apiErrors.notImplemented(`${method} ${url.pathname}`);
     jobId = matched.jobId;
+    operationName = matched.name;
     const accountId = req.headers['x-amz-account-id'];
+    if (typeof accountId === 'string') accountHeader = accountId;
     if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) {
       throw apiErrors.invalidRequest('AccountId: the x-amz-account-id header must be a 12-digit account id');
     }
     if (options.config.accountId && accountId !== options.config.accountId) {
       throw apiErrors.accessDenied(`This API serves account ${options.config.accountId} only`);
     }
+    // Every verified key has a policy: config.ts builds one per key it gives a secret.
+    const caller = new Caller(options.config.policies.get(keyId)!);
+    caller.authorize(matched.name, accountId);
     const result = await matched.operation({
       jobs: options.jobs,
       accountId,
+      caller,
       region: options.config.region,
       query: parseQuery(url.search),
       body: body.toString('utf8'),
       jobId,
     });
+    if (result.jobId) jobId = result.jobId;
     send(res, requestId, 200, result.xml);
   } catch (err) {
     const apiError = toApiError(err, jobId);
@@ -123,7 +135,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     code = apiError.code;
     send(res, requestId, apiError.status, errorXml(apiError, requestId));
   } finally {
-    options.log?.(`${requestId} ${method} ${url.pathname} ${status}${code ? ` ${code}` : ''} ${Date.now() - started}ms key=${caller}`);
+    options.log?.(`${requestId} ${method} ${url.pathname} ${status}${code ? ` ${code}` : ''} ${Date.now() - started}ms key=${keyId}`);
+    if (operationName && WRITE_OPERATIONS.has(operationName)) {
+      options.log?.(
+        auditLine({ requestId, accessKeyId: keyId, accountId: accountHeader, operation: operationName, jobId, status, errorCode: code || undefined })
+      );
+    }
   }
 }
 

@@ -65,3 +65,70 @@ test('with nothing configured, an API on loopback serves the local stack with it
   }
   expect(withLocalStackDefaults({}, undefined)).toEqual({ env: {} });
 });
+
+describe('key policies', () => {
+  const A = '111111111111';
+  const B = '222222222222';
+  const role = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
+  const problems = (accessKeys: unknown[], extra: Record<string, unknown> = {}) => {
+    try {
+      parseApiConfig({ accessKeys, ...extra }, {});
+    } catch (err) {
+      return String((err as Error).message);
+    }
+    throw new Error('expected a config error');
+  };
+
+  test('scoped keys: accounts, access and roles as given; keys without accounts are single-tenant, as before', () => {
+    const scoped = parseApiConfig({
+      accessKeys: [
+        { accessKeyId: 'TEAM_A', secretAccessKey: 'a', accounts: [A], access: 'write', roles: [role(A, 'batch'), role(A, 'team-a-*')] },
+        { accessKeyId: 'AUDITOR', secretAccessKey: 'r', accounts: [A, B], access: 'read' },
+        { accessKeyId: 'ONCALL', secretAccessKey: 'o', accounts: [B], access: 'write', roles: [] },
+      ],
+    });
+    expect(scoped.mode).toBe('scoped');
+    expect(Object.fromEntries(scoped.policies)).toEqual({
+      TEAM_A: { accessKeyId: 'TEAM_A', accounts: [A], access: 'write', roles: [role(A, 'batch'), role(A, 'team-a-*')] },
+      AUDITOR: { accessKeyId: 'AUDITOR', accounts: [A, B], access: 'read', roles: [] },
+      ONCALL: { accessKeyId: 'ONCALL', accounts: [B], access: 'write', roles: [] },
+    });
+    const single = parseApiConfig({ accessKeys: [{ accessKeyId: 'OLD', secretAccessKey: 's' }] });
+    expect(single.mode).toBe('single-tenant');
+    expect(single.policies.get('OLD')).toEqual({ accessKeyId: 'OLD', access: 'write' });
+  });
+
+  test.each<[string, unknown[], Record<string, unknown>, RegExp]>([
+    ['a key with no accounts', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [], access: 'read' }], {}, /accessKeys\.0\.accounts: a key serves at least one account/],
+    ['an account that is not 12 digits', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: ['12'], access: 'read' }], {}, /accessKeys\.0\.accounts\.0: expected a 12-digit account id/],
+    ['an unknown field', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'read', role: 'x' }], {}, /accessKeys\.0: unknown field "role"/],
+    ['an unknown access', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'admin' }], {}, /accessKeys\.0\.access: .*"read", "write"/],
+    ['no access', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A] }], {}, /accessKeys\.0 \(K\): "access" is required/],
+    [
+      'a scoped key beside an unscoped one',
+      [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'read' }, { accessKeyId: 'OPEN', secretAccessKey: 's' }],
+      {},
+      /accessKeys\.1 \(OPEN\): names no "accounts" while other keys do/,
+    ],
+    ['access without accounts', [{ accessKeyId: 'K', secretAccessKey: 's', access: 'read' }], {}, /accessKeys\.0 \(K\): "access" and "roles" need "accounts"/],
+    ['a write key without roles', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'write' }], {}, /must list the "roles" it may pass/],
+    ['a read key with roles', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'read', roles: [role(A, 'x')] }], {}, /a "read" key creates no jobs/],
+    ['a role of another account', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'write', roles: [role(B, 'x')] }], {}, new RegExp(`role .* is in account ${B}, which this key does not act for`)],
+    ['every role', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'write', roles: ['*'] }], {}, /accessKeys\.0\.roles\.0: expected an IAM role ARN/],
+    ['a role pattern open on the account', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'write', roles: ['arn:aws:iam::*'] }], {}, /roles\.0: expected an IAM role ARN/],
+    ['a * inside a role', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'write', roles: [`arn:aws:iam::${A}:role/*-admin`] }], {}, /roles\.0: expected an IAM role ARN/],
+    ['both secrets', [{ accessKeyId: 'K', secretAccessKey: 's', secretAccessKeyEnv: 'E' }], {}, /accessKeys\.0: expected exactly one of secretAccessKey/],
+    ['an account the API does not serve', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A, B], access: 'read' }], { accountId: A }, new RegExp(`account\\(s\\) ${B} not served: accountId is ${A}`)],
+  ])('a clear start-up error: %s', (_name, keys, extra, expected) => {
+    expect(problems(keys, extra)).toMatch(expected);
+  });
+
+  test('the environment\'s key names no accounts: beside a scoped file, a clear error rather than a key for every account', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    const file = join(dir, 'api.json');
+    writeFileSync(file, JSON.stringify({ accessKeys: [{ accessKeyId: 'K', secretAccessKeyEnv: 'K_SECRET', accounts: [A], access: 'read' }] }));
+    expect(() => loadApiConfig({ S3BATCH_API_CONFIG: file, K_SECRET: 'x', S3BATCH_API_ACCESS_KEY_ID: 'ENV', S3BATCH_API_SECRET_ACCESS_KEY: 'y' })).toThrow(
+      /accessKeys\.1 \(ENV\): names no "accounts" while other keys do/
+    );
+  });
+});

@@ -148,7 +148,7 @@ test('DescribeJob, ListJobs, GetJobTagging and the updates come back as the SDK 
   });
 
   const list = await client.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Active', 'Suspended'], MaxResults: 5, NextToken: 'cHJldg==' }));
-  expect(calls.filter((c) => c.name === 'listJobsPage').pop()!.args[0]).toEqual({ statuses: ['Active', 'Suspended'], accountId: ACCOUNT, maxResults: 5, nextToken: 'cHJldg==' });
+  expect(calls.filter((c) => c.name === 'listJobsPage').pop()!.args[0]).toEqual({ statuses: ['Active', 'Suspended'], accountId: ACCOUNT, withJobsOfNoAccount: true, maxResults: 5, nextToken: 'cHJldg==' });
   expect(list.NextToken).toBe('bmV4dA==');
   expect(list.Jobs).toEqual([
     { JobId: JOB_ID, Operation: 'LambdaInvoke', Priority: 3, Status: 'Suspended', CreationTime: new Date('2026-11-22T06:00:00.000Z') },

@@ -62,7 +62,7 @@ const MISTAKES: [string, () => string, string | RegExp][] = [
   ['worker env: zero activities', () => thrown(() => loadWorkerConfig({ S3BATCH_MAX_CONCURRENT_ACTIVITIES: '0' })), 'S3BATCH_MAX_CONCURRENT_ACTIVITIES: must be at least 1, got 0'],
   ['worker env: unknown task execution', () => thrown(() => loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Fast' })), 'S3BATCH_TASK_EXECUTION: expected one of "LocalActivity", "Activity", got text "Fast"'],
   ['api: port as text', () => api({ listen: { port: '80' }, accessKeys: [{ accessKeyId: 'a', secretAccessKey: 'b' }] }), 'listen.port: expected a whole number, got text "80"'],
-  ['api: a key without its secret', () => api({ accessKeys: [{ accessKeyId: 'a' }] }), 'accessKeys.0: expected {accessKeyId, secretAccessKey} or {accessKeyId, secretAccessKeyEnv}, got an object; as {accessKeyId, secretAccessKey}: secretAccessKey: required (text)'],
+  ['api: a key without its secret', () => api({ accessKeys: [{ accessKeyId: 'a' }] }), 'accessKeys.0: expected exactly one of secretAccessKey (the secret) or secretAccessKeyEnv (the variable holding it)'],
   ['api env: port as a word', () => thrown(() => loadApiConfig({ S3BATCH_API_PORT: 'eighty' })), 'S3BATCH_API_PORT: expected a whole number, got a value that is not a number'],
   ['cli: create-job without --manifest', () => flags({ operation: 'tagging', tag: [['a', 'b']], report: false }), 'Manifest: required (or ManifestGenerator, or Extensions.RedriveOf) (flag: --manifest)'],
   ['cli: create-job without a report choice', () => flags({ manifest: 's3://photos/m.csv', operation: 'tagging' }), 'Report: required ({Enabled, Bucket, Format, Prefix, ReportScope, ExpectedBucketOwner}) (flag: --report s3://bucket/prefix or --no-report)'],
