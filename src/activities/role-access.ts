@@ -5,8 +5,8 @@
  *     none, and every connection, the manifest, the report folder, a generator's source and output, a copy's target
  *     and a Lambda function must lie within the role. Otherwise the job fails in New, naming the role and location.
  *   - runTask: each object is checked before its call, against the worker's config as it is now (the task carries
- *     only the role's ARN, so a page started by hand with a made-up policy gains nothing). Outside the role, the
- *     task fails with AccessDenied, 403, as on AWS, and no request is sent.
+ *     only the role's ARN, never a policy: a role narrowed or removed holds the tasks not yet run). Outside the role,
+ *     the task fails with AccessDenied, 403, as on AWS, and no request is sent.
  */
 import { bucketFromArn } from '../spec/arn';
 import type { ResolvedJob, SpecProblem } from '../spec/job-spec';
