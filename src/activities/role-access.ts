@@ -31,7 +31,7 @@ function listed(locations: readonly string[]): string {
  */
 export function withRoleDefaults(request: unknown, roles: RolesConfig): unknown {
   if (!isObject(request) || typeof request.RoleArn !== 'string') return request;
-  const role = roles[request.RoleArn];
+  const role = roleOf(roles, request.RoleArn);
   if (!role) return request;
   const ext = isObject(request.Extensions) ? request.Extensions : request.Extensions === undefined ? {} : undefined;
   if (!ext) return request;
@@ -43,6 +43,11 @@ export function withRoleDefaults(request: unknown, roles: RolesConfig): unknown 
   return { ...request, Extensions: filled };
 }
 
+/** The role of that ARN; own keys only, so a RoleArn such as "constructor" or "__proto__" names no role. */
+function roleOf(roles: RolesConfig, arn: string): RolePolicy | undefined {
+  return Object.hasOwn(roles, arn) ? roles[arn] : undefined;
+}
+
 function isObject(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -50,7 +55,7 @@ function isObject(value: unknown): value is Record<string, any> {
 /** Why the job's RoleArn names no role of this worker, or undefined. */
 export function roleArnProblem(arn: string | undefined, roles: RolesConfig): SpecProblem | undefined {
   if (!arn) return { path: 'RoleArn', message: "required: this worker's config defines roles, and a job runs as one of them" };
-  if (!roles[arn]) return { path: 'RoleArn', message: `role ${arn} is not configured on this worker` };
+  if (!roleOf(roles, arn)) return { path: 'RoleArn', message: `role ${arn} is not configured on this worker` };
   return undefined;
 }
 
@@ -59,7 +64,7 @@ export function jobRoleProblems(job: ResolvedJob, roles: RolesConfig): SpecProbl
   const arnProblem = roleArnProblem(job.request.RoleArn, roles);
   if (arnProblem) return [arnProblem];
   const arn = job.request.RoleArn!;
-  const role = roles[arn]!;
+  const role = roleOf(roles, arn)!;
   const problems: SpecProblem[] = [];
   const deny = (path: string, what: string, locations: readonly string[]) =>
     problems.push({ path, message: `role ${arn} does not allow ${what} (it allows: ${listed(locations)})` });
@@ -166,7 +171,7 @@ export function taskAccessDenied(roles: RolesConfig | undefined, task: TaskAcces
 
 function taskProblem(roles: RolesConfig, task: TaskAccess): string | undefined {
   if (!task.role) return "the task names no role, and this worker's config defines roles";
-  const role = roles[task.role];
+  const role = roleOf(roles, task.role);
   if (!role) return `role ${task.role} is not configured on this worker`;
   const deny = (what: string) => `role ${task.role} does not allow ${what}`;
   if (!role.connections.includes(task.connection)) return deny(`the S3 connection "${task.connection}"`);

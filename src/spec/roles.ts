@@ -152,3 +152,10 @@ export const RolesConfig = z.record(z.string(), RolePolicy).superRefine((roles, 
 });
 
 export type RolesConfig = z.infer<typeof RolesConfig>;
+
+/** The worker's start-up line about roles: whether jobs are held to roles, or it runs single-tenant. */
+export function rolesStartupLine(roles: RolesConfig | undefined): string {
+  return roles
+    ? `roles: ${Object.keys(roles).length} configured; every job must name one in RoleArn, and runs within it`
+    : 'roles: none configured; single-tenant mode: RoleArn is recorded and grants nothing, every job may use every connection';
+}

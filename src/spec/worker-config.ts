@@ -159,11 +159,11 @@ export const WorkerConfig = z
     // A role naming a connection the worker lacks would fail every job it runs: a start-up error instead.
     for (const [arn, role] of Object.entries(config.roles ?? {})) {
       role.connections.forEach((name, i) => {
-        if (!config.s3[name]) {
+        if (!Object.hasOwn(config.s3, name)) {
           ctx.addIssue({ code: 'custom', path: ['roles', arn, 'connections', i], message: `unknown S3 connection "${name}": s3 does not define it` });
         }
       });
-      if (role.lambda && !config.lambda[role.lambda.connection]) {
+      if (role.lambda && !Object.hasOwn(config.lambda, role.lambda.connection)) {
         const message = `unknown Lambda connection "${role.lambda.connection}": lambda does not define it`;
         ctx.addIssue({ code: 'custom', path: ['roles', arn, 'lambda', 'connection'], message });
       }

@@ -5,6 +5,7 @@
 import { Connections } from '../../src/activities/s3-clients';
 import { taskAccessDenied } from '../../src/activities/role-access';
 import { validateJob, type WorkerJobDefaults } from '../../src/activities/validate-job';
+import { rolesStartupLine } from '../../src/spec/roles';
 import { parseWorkerConfig, WorkerConfigError, type WorkerConfigInput } from '../../src/spec/worker-config';
 import type { ResolvedOperation } from '../../src/spec/operations';
 
@@ -38,8 +39,12 @@ describe('roles in the worker config', () => {
     expect(config({ [ROLE]: teamA }).roles![ROLE]).toEqual({ ...teamA, actOn: { ...teamA.actOn, delete: [] } });
   });
 
-  test('no roles: undefined (single-tenant)', () => {
+  test('no roles: undefined, and the worker says at start-up that it runs single-tenant', () => {
     expect(config(undefined).roles).toBeUndefined();
+    expect(rolesStartupLine(undefined)).toBe(
+      'roles: none configured; single-tenant mode: RoleArn is recorded and grants nothing, every job may use every connection'
+    );
+    expect(rolesStartupLine(config({ [ROLE]: teamA }).roles)).toBe('roles: 1 configured; every job must name one in RoleArn, and runs within it');
   });
 
   test('a key that is not a role ARN', () => {
@@ -69,6 +74,9 @@ describe('roles in the worker config', () => {
     expect(problems({ [ROLE]: { ...teamA, connections: ['team', 'nope'], lambda: { connection: 'fn', functions: ['f'] } } })).toEqual([
       `roles.${ROLE}.connections.1: unknown S3 connection "nope": s3 does not define it`,
       `roles.${ROLE}.lambda.connection: unknown Lambda connection "fn": lambda does not define it`,
+    ]);
+    expect(problems({ [ROLE]: { ...teamA, connections: ['constructor'] } })).toEqual([
+      `roles.${ROLE}.connections.0: unknown S3 connection "constructor": s3 does not define it`,
     ]);
   });
 
@@ -137,6 +145,10 @@ describe('validateJob with roles', () => {
     expect(reasons(job({ RoleArn: 'arn:aws:iam::111122223333:role/nobody' }))).toEqual([
       'RoleArn: role arn:aws:iam::111122223333:role/nobody is not configured on this worker',
     ]);
+    // Names every plain object answers to are not roles.
+    for (const arn of ['constructor', '__proto__', 'toString']) {
+      expect(reasons(job({ RoleArn: arn }))).toEqual([`RoleArn: role ${arn} is not configured on this worker`]);
+    }
   });
 
   test('a connection outside the role, the manifest and report outside it, deletes it does not grant', () => {
@@ -189,6 +201,31 @@ describe("a task's object, checked before its call", () => {
     );
     expect(taskAccessDenied(roles, task('tagged/1', tagging, { role: 'arn:aws:iam::111122223333:role/x' }))?.errorCode).toBe('AccessDenied');
     expect(taskAccessDenied(roles, task('tagged/1', tagging, { connection: 'other' }))?.message).toMatch(/does not allow the S3 connection "other"/);
+    expect(taskAccessDenied(roles, task('tagged/1', tagging, { role: 'constructor' }))?.message).toBe(
+      'Access Denied: role constructor is not configured on this worker'
+    );
     expect(taskAccessDenied(undefined, task('anything', tagging, { role: undefined }))).toBeUndefined();
+  });
+
+  test("a copy's target key and a Lambda function are checked per task too", () => {
+    const copy = { name: 'S3PutObjectCopy', params: { TargetResource: 'arn:aws:s3:::data-a', TargetKeyPrefix: 'tagged/' } } as ResolvedOperation;
+    // The source is read-only access (data-a), the target `tagged/` + key is a write inside data-a/tagged/.
+    expect(taskAccessDenied(roles, task('src/1', copy))).toBeUndefined();
+    const outside = { ...copy, params: { ...copy.params, TargetKeyPrefix: 'tagged' } } as ResolvedOperation;
+    expect(taskAccessDenied(roles, task('x/1', outside))?.message).toBe(
+      `Access Denied: role ${ROLE} does not allow copying to s3://data-a/taggedx/1 (writes allowed on: data-a/tagged/)`
+    );
+    const lambdaRoles = config(
+      { [ROLE]: { ...teamA, lambda: { connection: 'fn', functions: ['arn:aws:lambda:us-east-1:111122223333:function:thumbs'] } } },
+      { lambda: { fn: {}, other: {} } }
+    ).roles!;
+    const invoke = (fn: string) => ({ name: 'LambdaInvoke', params: { FunctionArn: fn } }) as ResolvedOperation;
+    expect(taskAccessDenied(lambdaRoles, task('tagged/1', invoke('thumbs:live'), { lambdaConnection: 'fn' }))).toBeUndefined();
+    expect(taskAccessDenied(lambdaRoles, task('tagged/1', invoke('resize'), { lambdaConnection: 'fn' }))?.message).toBe(
+      `Access Denied: role ${ROLE} does not allow invoking the function resize (it allows: arn:aws:lambda:us-east-1:111122223333:function:thumbs)`
+    );
+    expect(taskAccessDenied(lambdaRoles, task('tagged/1', invoke('thumbs'), { lambdaConnection: 'other' }))?.message).toBe(
+      `Access Denied: role ${ROLE} does not allow the Lambda connection "other" (it allows: fn)`
+    );
   });
 });
