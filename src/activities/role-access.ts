@@ -85,7 +85,7 @@ export function jobRoleProblems(job: ResolvedJob, roles: RolesConfig): SpecProbl
   if (job.redrive) {
     const { bucket, key } = job.redrive;
     const readable = [...role.manifestRead, ...role.reportWrite];
-    if (!allows(readable, bucket, key)) deny('Extensions.RedriveOf', `reading the earlier job's report manifest ${s3Url(bucket, key)}`, readable);
+    if (!allows(readable, bucket, key)) deny('Extensions.RedriveOf.ReportManifest', `reading the earlier job's report manifest ${s3Url(bucket, key)}`, readable);
   } else if (job.inventory) {
     const { bucket, key } = job.inventory;
     if (!allows(role.manifestRead, bucket, key)) deny('Manifest.Location.ObjectArn', `reading the manifest ${s3Url(bucket, key)}`, role.manifestRead);

@@ -175,6 +175,33 @@ describe('validateJob with roles', () => {
       /does not allow invoking Lambda functions \(it names none\): f/
     );
   });
+  test("a generator's source and output, a redrive's earlier report: within the role", () => {
+    const { Manifest: _, ...noManifest } = job();
+    const generated = (prefix: string, output: string) => ({
+      ...noManifest,
+      ManifestGenerator: {
+        S3JobManifestGenerator: {
+          SourceBucket: 'arn:aws:s3:::data-a',
+          Filter: { KeyNameConstraint: { MatchAnyPrefix: [prefix] } },
+          EnableManifestOutput: true,
+          ManifestOutputLocation: { Bucket: 'arn:aws:s3:::reports', ManifestPrefix: output, ManifestFormat: 'S3InventoryReport_CSV_20211130' },
+        },
+      },
+    });
+    expect(reasons(generated('tagged/x', 'team-a/lists'))).toEqual([]);
+    expect(reasons(generated('tag', 'team-b'))).toEqual([
+      `ManifestGenerator.S3JobManifestGenerator.SourceBucket: role ${ROLE} does not allow S3PutObjectTagging on s3://data-a/tag (it allows: data-a/tagged/)`,
+      `ManifestGenerator.S3JobManifestGenerator.ManifestOutputLocation: role ${ROLE} does not allow writing the generated manifest to s3://reports/team-b/ (it allows: reports/team-a/)`,
+    ]);
+    const redrive = (reportManifest: string) => ({
+      ...noManifest,
+      Extensions: { RedriveOf: { JobId: 'j1', ReportManifest: `arn:aws:s3:::${reportManifest}` } },
+    });
+    expect(reasons(redrive('reports/team-a/job-j1/manifest.json'))).toEqual([]);
+    expect(reasons(redrive('reports/team-b/job-j1/manifest.json'))).toEqual([
+      `Extensions.RedriveOf.ReportManifest: role ${ROLE} does not allow reading the earlier job's report manifest s3://reports/team-b/job-j1/manifest.json (it allows: manifests/team-a/, reports/team-a/)`,
+    ]);
+  });
 });
 
 describe("a task's object, checked before its call", () => {
