@@ -56,6 +56,7 @@ export async function createWorker(
         timeoutMs: config.webhooks.timeoutSeconds * 1000,
       },
       customOperations,
+      roles: config.roles,
     }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,

@@ -6,6 +6,7 @@
 import './node-version-guard';
 import { loadWorkerConfig, WorkerConfigError } from './spec/worker-config';
 import { createWorker } from './worker-runtime';
+import { rolesStartupLine } from './spec/roles';
 import { PayloadKeyError } from './codec/payload-keys';
 
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   console.log(
     `s3-batch worker on ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}; Node ${process.version}`
   );
+  console.log(rolesStartupLine(config.roles));
   // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
   await built.worker.run();
   await built.close();

@@ -27,6 +27,7 @@ import { checkBucketOwners } from './bucket-owner';
 import { OperationsConfig } from '../spec/worker-config';
 import type { OperationSettings } from './operations/operation';
 import { CustomOperations } from './operations/custom';
+import type { RolesConfig } from '../spec/roles';
 
 export interface ActivityOptions {
   /** The Temporal server's priority levels (worker config). */
@@ -41,6 +42,8 @@ export interface ActivityOptions {
   webhooks?: WebhookSettings;
   /** Operations the worker's operator registered (Operation.CustomOperation). */
   customOperations?: CustomOperations;
+  /** The worker config's roles (what each job's RoleArn grants); absent: single-tenant, nothing is checked. */
+  roles?: RolesConfig;
 }
 
 export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
@@ -53,6 +56,7 @@ export function createActivities(connections: Connections, options: ActivityOpti
         taskExecution: options.taskExecution ?? DEFAULT_TASK_EXECUTION,
         webhooks: { hasSecret: !!options.webhooks?.secret, allowedUrlPrefixes: options.webhooks?.allowedUrlPrefixes },
         customOperations: custom,
+        roles: options.roles,
       }),
     checkBucketOwners: (input: { checks: BucketOwnerCheck[] }) => checkBucketOwners(connections, input),
     buildRedriveManifest: (input: BuildRedriveManifestInput) => buildRedriveManifest(connections, input),
@@ -62,7 +66,7 @@ export function createActivities(connections: Connections, options: ActivityOpti
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
     runTask: (input: RunTaskInput) =>
-      runTask({ connections, gate, settings: options.operations ?? OperationsConfig.parse({}), custom }, input),
+      runTask({ connections, gate, settings: options.operations ?? OperationsConfig.parse({}), custom, roles: options.roles }, input),
     checkRestores: (input: CheckRestoresInput) => checkRestores(connections, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
     readShardCounts: (input: Omit<WriteShardInput, 'rows'>) => readShardCounts(connections, input),

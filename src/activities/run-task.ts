@@ -11,6 +11,8 @@ import type { CustomOperations } from './operations/custom';
 import type { OperationSettings, TaskObject } from './operations/operation';
 import { operationErrorCodes, runOperation } from './operations/registry';
 import type { PriorityGate } from './priority-gate';
+import { taskAccessDenied } from './role-access';
+import type { RolesConfig } from '../spec/roles';
 import { UnknownConnectionError, type Connections } from './s3-clients';
 
 const HEARTBEAT_MS = 5_000;
@@ -22,6 +24,8 @@ export interface RunTaskInput {
   connection: string;
   /** The job's Extensions.LambdaConnection. */
   lambdaConnection?: string;
+  /** The job's RoleArn, when its worker enforces roles. */
+  role?: string;
   operation: ResolvedOperation;
   object: TaskObject;
   /** The retry policy's maximumAttempts: on that attempt, give up with a result instead of throwing. */
@@ -35,9 +39,14 @@ export interface TaskDeps {
   gate: PriorityGate;
   settings: OperationSettings;
   custom: CustomOperations;
+  /** The worker config's roles; absent: tasks are not checked (single-tenant). */
+  roles?: RolesConfig;
 }
 
-export async function runTask({ connections, gate, settings, custom }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
+export async function runTask({ connections, gate, settings, custom, roles }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
+  // Before anything is sent: outside its role, the task fails as AWS would answer it, and S3 never hears of it.
+  const denied = taskAccessDenied(roles, input);
+  if (denied) return denied;
   const ctx = Context.current();
   // Long operations (large copies) keep telling Temporal they are alive; a worker that dies stops the beat, and
   // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.

@@ -98,7 +98,7 @@ export class Connections {
   }
 
   has(kind: 's3' | 'lambda', name: string): boolean {
-    return name in this.config[kind];
+    return Object.hasOwn(this.config[kind], name);
   }
 
   destroy(): void {

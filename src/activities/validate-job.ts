@@ -1,10 +1,13 @@
 /**
  * The job workflow's first step: validate its input as the client would. A job started from the Temporal CLI
  * bypasses our client, and a recorded activity result keeps replay deterministic even after the schema changes.
- * Also checks that every connection the job names exists in this worker's config.
+ * Also checks that every connection the job names exists in this worker's config, and, when the config defines roles,
+ * that the job's role allows everything the job names (src/activities/role-access.ts).
  */
 import { type TaskExecution, validateJobSpec, type SpecValidation } from '../spec/job-spec';
+import type { RolesConfig } from '../spec/roles';
 import type { CustomOperations } from './operations/custom';
+import { functionName, jobRoleProblems, roleArnProblem, withRoleDefaults } from './role-access';
 import type { Connections } from './s3-clients';
 import { isWebhookUrlAllowed } from './status-webhook';
 
@@ -17,12 +20,19 @@ export interface WorkerJobDefaults {
   webhooks?: { hasSecret: boolean; allowedUrlPrefixes?: string[] };
   /** The operations this worker's operator registered; a job naming another one is refused. */
   customOperations?: CustomOperations;
+  /** The worker config's roles; absent: no roles, a job may use every connection (single-tenant). */
+  roles?: RolesConfig;
 }
 
 export function validateJob(connections: Connections, request: unknown, defaults: WorkerJobDefaults): SpecValidation {
-  const result = validateJobSpec(request);
+  // The role decides the connection when the job names none: filled in before validation, so every default that
+  // follows from Extensions.Connection (manifest, report) follows from the role's.
+  const result = validateJobSpec(defaults.roles ? withRoleDefaults(request, defaults.roles) : request);
   if (!result.ok) return result;
   const { job } = result;
+  // Without its role, nothing else about the job can be judged (its connections default from the role).
+  const arnProblem = defaults.roles && roleArnProblem(job.request.RoleArn, defaults.roles);
+  if (arnProblem) return { ok: false, problems: [arnProblem] };
   const named: [string, string][] = [
     ['Extensions.Connection', job.connection],
     ['Extensions.ManifestConnection', job.manifest.connection],
@@ -58,13 +68,24 @@ export function validateJob(connections: Connections, request: unknown, defaults
     const problem = webhookProblem(webhook.Url, defaults.webhooks);
     if (problem) problems.push({ path: 'Extensions.StatusWebhook.Url', message: problem });
   }
+  if (problems.length === 0 && defaults.roles) {
+    problems.push(...jobRoleProblems({ ...job, lambdaConnection }, defaults.roles));
+  }
   if (problems.length > 0) return { ok: false, problems };
   const taskExecution = job.extensions.TaskExecution ?? defaults.taskExecution;
   // The effective mode is echoed in the request, so describeJob and Temporal Web show how the tasks run.
   const echoed = { ...job.request, Extensions: { ...job.request.Extensions, TaskExecution: taskExecution } };
   return {
     ok: true,
-    job: { ...job, request: echoed, taskExecution, priorityLevels: defaults.priorityLevels, lambdaConnection },
+    job: {
+      ...job,
+      request: echoed,
+      taskExecution,
+      priorityLevels: defaults.priorityLevels,
+      lambdaConnection,
+      // Carried to every task, which checks its object against the role as the worker config has it then.
+      ...(defaults.roles ? { role: job.request.RoleArn } : {}),
+    },
   };
 }
 
@@ -88,11 +109,4 @@ export function resolveLambdaConnection(connections: Connections, named: string 
   if (named) return named;
   const fn = functionName(functionArn);
   return connections.has('lambda', fn) ? fn : 'default';
-}
-
-/** `arn:aws:lambda:region:acct:function:name[:qualifier]`, `name[:qualifier]` → `name`. */
-export function functionName(functionArn: string): string {
-  const parts = functionArn.split(':');
-  const at = parts.indexOf('function');
-  return at >= 0 && parts[at + 1] ? parts[at + 1]! : parts[0]!;
 }

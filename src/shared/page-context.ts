@@ -50,6 +50,8 @@ export interface PageJobContext {
   lambdaConnection?: string;
   /** S3InitiateRestoreObject with Extensions.WaitForRestore: how to wait for each restore to finish. */
   waitForRestore?: { initialPollSeconds: number; maxPollSeconds: number; timeoutSeconds: number };
+  /** The job's RoleArn when its worker enforces roles: each task is checked against that role (the ARN only). */
+  role?: string;
   /** Temporal task priority of the page's tasks (lower runs first); the job updates it on UpdateJobPriority. */
   priorityKey: number;
 }

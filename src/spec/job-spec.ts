@@ -3,8 +3,9 @@
  * `aws s3control create-job --cli-input-json` runs unchanged. The one source of truth for the CLI, the HTTP API,
  * the client library and the workflow input (validated again in the job's first activity).
  *
- * What AWS lacks lives under `Extensions`. AccountId and RoleArn are accepted and recorded; they grant nothing here:
- * the worker's named connections decide what a job can reach, and a job names connections, never endpoints or keys.
+ * What AWS lacks lives under `Extensions`. AccountId is accepted and recorded. RoleArn grants what the worker config's
+ * role of that ARN allows (src/spec/roles.ts); on a worker without roles it is recorded and grants nothing, and the
+ * worker's named connections decide what a job can reach. A job names connections, never endpoints or keys.
  */
 import { z } from 'zod';
 import { bucketFromArn, objectFromArn } from './arn';
@@ -410,6 +411,8 @@ export interface ResolvedJob {
   lambdaConnection?: string;
   /** The Temporal server's priority levels, from the config of the worker that validated the job. */
   priorityLevels: number;
+  /** RoleArn, when the worker that validated the job enforces roles: every task is checked against it. */
+  role?: string;
 }
 
 /** A bucket the job names an expected owner for, checked in Preparing (HeadBucket with ExpectedBucketOwner). */

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import '../shared/zod-messages';
 import { PayloadEncryptionConfig } from '../codec/payload-keys';
 import { DEFAULT_TASK_EXECUTION, TaskExecution } from './job-spec';
+import { RolesConfig } from './roles';
 
 const Credentials = z.union([
   z
@@ -123,6 +124,11 @@ export const WorkerConfig = z
     lambda: z.record(ConnectionName, LambdaConnection).default({}),
     operations: OperationsConfig.default(() => OperationsConfig.parse({})),
     webhooks: WebhooksConfig.default(() => WebhooksConfig.parse({})),
+    /**
+     * What each job's RoleArn grants (src/spec/roles.ts), keyed by role ARN. Absent: no roles, every job may use
+     * every connection (a single-tenant worker; the worker says so at start-up).
+     */
+    roles: RolesConfig.optional(),
     /** Encrypt every workflow payload (src/codec/); absent: S3BATCH_PAYLOAD_KEYS, else no encryption. */
     payloadEncryption: PayloadEncryptionConfig.optional(),
     worker: z
@@ -148,7 +154,24 @@ export const WorkerConfig = z
         taskExecution: DEFAULT_TASK_EXECUTION,
       }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // A role naming a connection the worker lacks would fail every job it runs: a start-up error instead.
+    for (const [arn, role] of Object.entries(config.roles ?? {})) {
+      role.connections.forEach((name, i) => {
+        if (!Object.hasOwn(config.s3, name)) {
+          ctx.addIssue({ code: 'custom', path: ['roles', arn, 'connections', i], message: `unknown S3 connection "${name}": s3 does not define it` });
+        }
+      });
+      if (role.lambda && !Object.hasOwn(config.lambda, role.lambda.connection)) {
+        const message = `unknown Lambda connection "${role.lambda.connection}": lambda does not define it`;
+        ctx.addIssue({ code: 'custom', path: ['roles', arn, 'lambda', 'connection'], message });
+      }
+    }
+    if (config.roles && Object.keys(config.roles).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['roles'], message: 'empty: define at least one role, or leave roles out for a single-tenant worker' });
+    }
+  });
 
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 export type WorkerConfigInput = z.input<typeof WorkerConfig>;

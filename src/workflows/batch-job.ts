@@ -792,6 +792,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
       taskExecution: s.job.taskExecution ?? ext.TaskExecution ?? 'Activity',
       priorityKey: priorityKeyFor(s.priority, s.job.priorityLevels),
       lambdaConnection: s.job.lambdaConnection,
+      ...(s.job.role ? { role: s.job.role } : {}),
       waitForRestore: ext.WaitForRestore && {
         initialPollSeconds: ext.WaitForRestore.InitialPollSeconds,
         maxPollSeconds: ext.WaitForRestore.MaxPollSeconds,

@@ -257,6 +257,7 @@ function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKe
     taskId: String(row.offset),
     connection: job.connection,
     lambdaConnection: job.lambdaConnection,
+    ...(job.role ? { role: job.role } : {}),
     operation: job.operation,
     object: { bucket: row.bucket, key: row.key!, versionId: row.versionId },
     maxAttempts: job.maxAttemptsPerTask,

@@ -58,7 +58,7 @@ const MISTAKES: [string, () => string, string | RegExp][] = [
   ['worker: endpoint not a URL', () => worker({ s3: { default: { endpoint: 'not a url' } } }), 's3.default.endpoint: expected a URL such as http://127.0.0.1:9000, got text "not a url"'],
   ['worker: credentials without a secret', () => worker({ s3: { default: { credentials: { accessKeyId: 'AKID' } } } }), 's3.default.credentials: expected {accessKeyId, secretAccessKey, sessionToken} or {accessKeyIdEnv, secretAccessKeyEnv, sessionTokenEnv}, got an object; as {accessKeyId, secretAccessKey, sessionToken}: secretAccessKey: required (text)'],
   ['worker: address as a number', () => worker({ temporal: { address: 7233 } }), 'temporal.address: expected text, got the number 7233'],
-  ['worker: a misspelt section', () => worker({ s3x: {} }), '(root): unknown field "s3x" (expected here: temporal, s3, lambda, operations, webhooks, payloadEncryption, worker)'],
+  ['worker: a misspelt section', () => worker({ s3x: {} }), '(root): unknown field "s3x" (expected here: temporal, s3, lambda, operations, webhooks, roles, payloadEncryption, worker)'],
   ['worker env: zero activities', () => thrown(() => loadWorkerConfig({ S3BATCH_MAX_CONCURRENT_ACTIVITIES: '0' })), 'S3BATCH_MAX_CONCURRENT_ACTIVITIES: must be at least 1, got 0'],
   ['worker env: unknown task execution', () => thrown(() => loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Fast' })), 'S3BATCH_TASK_EXECUTION: expected one of "LocalActivity", "Activity", got text "Fast"'],
   ['api: port as text', () => api({ listen: { port: '80' }, accessKeys: [{ accessKeyId: 'a', secretAccessKey: 'b' }] }), 'listen.port: expected a whole number, got text "80"'],
