@@ -4,7 +4,7 @@
  * so Temporal retries them with backoff; on the last attempt a retryable error also becomes a failed result.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ResolvedOperation } from '../spec/operations';
+import type { ResolvedOperation } from '../schemas/operations';
 import { truncate, type TaskResult } from '../shared/types';
 import { classifyAwsError } from './aws-errors';
 import type { CustomOperations } from './operations/custom';

@@ -3,7 +3,7 @@
  * bypasses our client, and a recorded activity result keeps replay deterministic even after the schema changes.
  * Also checks that every connection the job names exists in this worker's config.
  */
-import { type TaskExecution, validateJobSpec, type SpecValidation } from '../spec/job-spec';
+import { type TaskExecution, validateJobSpec, type SpecValidation } from '../schemas/job-spec';
 import type { CustomOperations } from './operations/custom';
 import type { Connections } from './s3-clients';
 import { isWebhookUrlAllowed } from './status-webhook';

@@ -38,7 +38,7 @@ import {
   SUSPENDED_EXPIRY_SECONDS,
   suspendedExpiryText,
   type ResolvedJob,
-} from '../spec/job-spec';
+} from '../schemas/job-spec';
 import { formatProblems } from '../shared/problems';
 import { pageRunWorkflowId } from '../shared/constants';
 import { checkRequest, type ControlRequest, type JobStatus } from '../shared/job-status';
@@ -57,7 +57,7 @@ import {
   type JobTag,
   type PageMode,
 } from '../shared/messages';
-import { reportJobFolder, type PageJobContext } from '../shared/page-context';
+import { reportJobFolder, type PageInput, type PageJobContext } from '../shared/page-context';
 import { priorityKeyFor } from '../shared/priority';
 import { JobOperationKey, JobPriorityKey, JobStatusKey } from '../shared/search-attributes';
 import {
@@ -69,7 +69,7 @@ import {
   type PageFailure,
   type PageResume,
 } from '../shared/types';
-import { batchPageWorkflow, type PageInput } from './batch-page';
+import { batchPageWorkflow } from './batch-page';
 import { describeJob, progressLine, totalTasks } from './describe';
 import { chunkManifest, listingWanted, listNextChunk, newListing, type ListingState } from './manifest-listing';
 import { statusWebhook, type WebhookState } from './status-webhook';

@@ -20,7 +20,7 @@ import {
 import type { createActivities } from '../activities';
 import { isTerminal, type JobStatus } from '../shared/job-status';
 import { WebhookErrorType, type StatusWebhookEvent } from '../shared/status-webhook';
-import type { Extensions } from '../spec/job-spec';
+import type { Extensions } from '../schemas/job-spec';
 import type { JobState } from './batch-job';
 import { describeJob } from './describe';
 

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WorkerConfig } from '../../src/spec/worker-config';
+import type { WorkerConfig } from '../../src/schemas/worker-config';
 import { createBucket, csvJob, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 
 const WEBHOOK_SECRET = `whsec-${randomBytes(16).toString('hex')}`;
