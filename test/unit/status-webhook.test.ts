@@ -21,8 +21,8 @@ import { validateJob } from '../../src/activities/validate-job';
 import { WebhookErrorType, type StatusWebhookEvent } from '../../src/shared/status-webhook';
 import { validateJobSpec, type CreateJobInput } from '../../src/schemas/job-spec';
 import { loadWorkerConfig, parseWorkerConfig, resolveWebhookSecret, WorkerConfigError } from '../../src/schemas/worker-config';
-import type { JobState } from '../../src/workflows/batch-job';
-import { enqueue, MAX_PENDING_CHANGES, statusEvent, type WebhookState } from '../../src/workflows/status-webhook';
+import type { JobState, WebhookState } from '../../src/workflows/job-state';
+import { enqueue, MAX_PENDING_CHANGES, statusEvent } from '../../src/workflows/status-webhook';
 
 const SECRET = 'unit-test-secret-0123456789';
 
