@@ -16,6 +16,6 @@ ENV NODE_ENV=production
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/lib/src ./lib/src
-# Configuration comes from the environment (see src/spec/worker-config.ts) or a file named by S3BATCH_WORKER_CONFIG.
+# Configuration comes from the environment (see src/schemas/worker-config.ts) or a file named by S3BATCH_WORKER_CONFIG.
 USER node
 CMD ["node", "lib/src/worker.js"]

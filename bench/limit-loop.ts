@@ -4,13 +4,13 @@
  * Input: BENCH_LIMIT_INPUT (JSON). Output: one line `BENCH_RESULT <json>`.
  */
 import { z } from 'zod';
-import { OperationsConfig } from '../src/spec/worker-config';
+import { OperationsConfig } from '../src/schemas/worker-config';
 import { CustomOperations } from '../src/activities/operations/custom';
 import { runOperation } from '../src/activities/operations/registry';
 import { Connections } from '../src/activities/s3-clients';
-import { CreateJobRequest } from '../src/spec/job-spec';
-import { resolveOperation } from '../src/spec/operations';
-import { parseWorkerConfig } from '../src/spec/worker-config';
+import { CreateJobRequest } from '../src/schemas/job-spec';
+import { resolveOperation } from '../src/schemas/operations';
+import { parseWorkerConfig } from '../src/schemas/worker-config';
 import { objectKey, runConcurrently } from './workload';
 
 export const LimitInput = z

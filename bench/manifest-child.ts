@@ -10,7 +10,7 @@ import { prepareManifest } from '../src/activities/manifest/prepare';
 import { readPage } from '../src/activities/manifest/read-page';
 import { Connections } from '../src/activities/s3-clients';
 import type { ManifestRef } from '../src/shared/page-context';
-import { parseWorkerConfig } from '../src/spec/worker-config';
+import { parseWorkerConfig } from '../src/schemas/worker-config';
 import { runAsActivity } from './activity-context';
 import { ManifestCoverage } from './manifest-rows';
 import { runConcurrently } from './workload';

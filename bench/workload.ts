@@ -13,7 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ensureBucket } from '../scripts/stack/worker-config';
-import type { CreateJobInput } from '../src/spec/job-spec';
+import type { CreateJobInput } from '../src/schemas/job-spec';
 import type { Operation } from './options';
 
 export const TARGET_BUCKET = 'bench-target';

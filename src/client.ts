@@ -30,7 +30,7 @@ export {
   type CreateJob,
   type CreateJobInput,
   type SpecProblem,
-} from './spec/job-spec';
+} from './schemas/job-spec';
 export { JOB_STATUSES, type JobStatus } from './shared/job-status';
 export { NO_ACCOUNT_ID } from './shared/constants';
 export type { JobDescriptor, JobProgressSummary, JobFailure } from './shared/types';

@@ -6,8 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
-import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './spec/job-spec';
-import { bucketFromArn } from './spec/arn';
+import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './schemas/job-spec';
+import { bucketFromArn } from './schemas/arn';
 import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE, NO_ACCOUNT_ID } from './shared/constants';
 import { checkRequest, isTerminal, type ControlRequest, type JobStatus } from './shared/job-status';
 import {

@@ -11,7 +11,7 @@
  * Every worker polling the job's task queue must register the same operations.
  */
 export { createWorker, type BuiltWorker } from './worker-runtime';
-export { loadWorkerConfig, WorkerConfig, WorkerConfigError, type WorkerConfigInput } from './spec/worker-config';
+export { loadWorkerConfig, WorkerConfig, WorkerConfigError, type WorkerConfigInput } from './schemas/worker-config';
 export { defineOperation, type CustomOperationDefinition } from './activities/operations/custom';
 export {
   TaskFailure,

@@ -6,7 +6,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { CustomOperations, type CustomOperationDefinition } from './activities/operations/custom';
 import { Connections } from './activities/s3-clients';
-import { resolveWebhookSecret, type WorkerConfig } from './spec/worker-config';
+import { resolveWebhookSecret, type WorkerConfig } from './schemas/worker-config';
 import { dataConverterFor } from './codec/data-converter';
 import { workerPayloadKeys } from './codec/payload-keys';
 

@@ -1,12 +1,12 @@
 /**
  * The worker process: `npm run worker` (or `node lib/src/worker.js`). Configured by S3BATCH_WORKER_CONFIG and
- * environment variables (see src/spec/worker-config.ts); stops cleanly on SIGINT/SIGTERM.
+ * environment variables (see src/schemas/worker-config.ts); stops cleanly on SIGINT/SIGTERM.
  */
 // First: on a Node older than 24 this says so and exits before anything else loads.
 import './node-version-guard';
-import { loadWorkerConfig, WorkerConfigError } from './spec/worker-config';
+import { loadWorkerConfig, WorkerConfigError } from './schemas/worker-config';
 import { createWorker } from './worker-runtime';
-import { rolesStartupLine } from './spec/roles';
+import { rolesStartupLine } from './schemas/roles';
 import { PayloadKeyError } from './codec/payload-keys';
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 import { workerConfigForStack } from '../../scripts/stack/worker-config';
 import { JobClient } from '../../src/job-client';
 import type { JobDescriptor } from '../../src/shared/types';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { spawnMeasured } from '../child-process';
 import type { Mode } from '../options';
 import { ensureManifest, jobOperation, TARGET_BUCKET } from '../workload';

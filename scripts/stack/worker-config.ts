@@ -3,7 +3,7 @@
  * "moto", and one Lambda connection per test function. Used by the demo, the tests and `npm run worker:stack`.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseWorkerConfig, type WorkerConfig } from '../../src/spec/worker-config';
+import { parseWorkerConfig, type WorkerConfig } from '../../src/schemas/worker-config';
 import { localStackWorkerConfigInput } from '../../src/local-stack';
 import type { StackState } from './state';
 

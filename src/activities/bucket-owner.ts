@@ -9,7 +9,7 @@
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { BucketOwnerCheck } from '../spec/job-spec';
+import type { BucketOwnerCheck } from '../schemas/job-spec';
 import { classifyAwsError } from './aws-errors';
 import type { Connections } from './s3-clients';
 

@@ -22,12 +22,12 @@ import { validateJob } from './validate-job';
 import { deliverStatusWebhook, type WebhookSettings } from './status-webhook';
 import type { DeliverStatusWebhookInput } from '../shared/status-webhook';
 import type { ReportRef } from '../shared/page-context';
-import { DEFAULT_TASK_EXECUTION, type BucketOwnerCheck, type TaskExecution } from '../spec/job-spec';
+import { DEFAULT_TASK_EXECUTION, type BucketOwnerCheck, type TaskExecution } from '../schemas/job-spec';
 import { checkBucketOwners } from './bucket-owner';
-import { OperationsConfig } from '../spec/worker-config';
+import { OperationsConfig } from '../schemas/worker-config';
 import type { OperationSettings } from './operations/operation';
 import { CustomOperations } from './operations/custom';
-import type { RolesConfig } from '../spec/roles';
+import type { RolesConfig } from '../schemas/roles';
 
 export interface ActivityOptions {
   /** The Temporal server's priority levels (worker config). */

@@ -12,7 +12,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { temporal } from '@temporalio/proto';
 import { PAGE_FAILURE_NOTIFIED } from '../shared/page-context';
-import type { PageInput } from '../workflows/batch-page';
+import type { PageInput } from '../shared/page-context';
 
 export interface CheckPagesInput {
   /** The pages the job still waits for: index and the workflow id of its current execution. */

@@ -1,5 +1,5 @@
 /**
- * Enforcing roles (worker config `roles`, src/spec/roles.ts) in the worker, so every way of starting a job (the CLI,
+ * Enforcing roles (worker config `roles`, src/schemas/roles.ts) in the worker, so every way of starting a job (the CLI,
  * the HTTP API, `temporal workflow start`) is held to them:
  *   - validateJob: the job's RoleArn must name a configured role; the role picks the connection when the job names
  *     none, and every connection, the manifest, the report folder, a generator's source and output, a copy's target
@@ -8,10 +8,10 @@
  *     only the role's ARN, never a policy: a role narrowed or removed holds the tasks not yet run). Outside the role,
  *     the task fails with AccessDenied, 403, as on AWS, and no request is sent.
  */
-import { bucketFromArn } from '../spec/arn';
-import type { ResolvedJob, SpecProblem } from '../spec/job-spec';
-import type { ResolvedOperation } from '../spec/operations';
-import { allows, OPERATION_ACCESS, type AccessKind, type RolePolicy, type RolesConfig } from '../spec/roles';
+import { bucketFromArn } from '../schemas/arn';
+import type { ResolvedJob, SpecProblem } from '../schemas/job-spec';
+import type { ResolvedOperation } from '../schemas/operations';
+import { allows, OPERATION_ACCESS, type AccessKind, type RolePolicy, type RolesConfig } from '../schemas/roles';
 import type { TaskResult } from '../shared/types';
 import type { TaskObject } from './operations/operation';
 

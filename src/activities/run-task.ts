@@ -4,7 +4,7 @@
  * so Temporal retries them with backoff; on the last attempt a retryable error also becomes a failed result.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ResolvedOperation } from '../spec/operations';
+import type { ResolvedOperation } from '../schemas/operations';
 import { truncate, type TaskResult } from '../shared/types';
 import { classifyAwsError } from './aws-errors';
 import type { CustomOperations } from './operations/custom';
@@ -12,7 +12,7 @@ import type { OperationSettings, TaskObject } from './operations/operation';
 import { operationErrorCodes, runOperation } from './operations/registry';
 import type { PriorityGate } from './priority-gate';
 import { taskAccessDenied } from './role-access';
-import type { RolesConfig } from '../spec/roles';
+import type { RolesConfig } from '../schemas/roles';
 import { UnknownConnectionError, type Connections } from './s3-clients';
 
 const HEARTBEAT_MS = 5_000;

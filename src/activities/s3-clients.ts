@@ -4,7 +4,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { WorkerConfig } from '../spec/worker-config';
+import type { WorkerConfig } from '../schemas/worker-config';
 
 type CredentialsConfig = NonNullable<WorkerConfig['s3'][string]['credentials']>;
 

@@ -4,8 +4,8 @@
  * Also checks that every connection the job names exists in this worker's config, and, when the config defines roles,
  * that the job's role allows everything the job names (src/activities/role-access.ts).
  */
-import { type TaskExecution, validateJobSpec, type SpecValidation } from '../spec/job-spec';
-import type { RolesConfig } from '../spec/roles';
+import { type TaskExecution, validateJobSpec, type SpecValidation } from '../schemas/job-spec';
+import type { RolesConfig } from '../schemas/roles';
 import type { CustomOperations } from './operations/custom';
 import { functionName, jobRoleProblems, roleArnProblem, withRoleDefaults } from './role-access';
 import type { Connections } from './s3-clients';

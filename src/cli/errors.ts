@@ -5,7 +5,7 @@
 import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { IdempotencyError, JobSpecError, JobStatusError } from '../job-client';
-import { WorkerConfigError } from '../spec/worker-config';
+import { WorkerConfigError } from '../schemas/worker-config';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
 
 /** An error the CLI raises itself, with the exit code it means and a message that says what to fix. */

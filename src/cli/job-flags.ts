@@ -1,6 +1,6 @@
 /**
  * create-job's flags for the common cases, turned into a CreateJob request. Pure (no I/O), so the mapping is unit
- * tested. The request is then validated by the job spec schema itself (src/spec/job-spec.ts), never by a copy of
+ * tested. The request is then validated by the job spec schema itself (src/schemas/job-spec.ts), never by a copy of
  * its rules here: this module only shapes JSON and checks what the schema cannot see (which flags go together).
  *
  * A job file and flags combine; flags win. A flag group replaces its member of the file as a whole: --manifest
@@ -10,7 +10,7 @@
 import { z } from 'zod';
 // Side effect: user-facing messages for every zod issue (see there).
 import '../shared/zod-messages';
-import { formatProblems, ManifestField, type SpecProblem } from '../spec/job-spec';
+import { formatProblems, ManifestField, type SpecProblem } from '../schemas/job-spec';
 import { badInput } from './errors';
 
 /** Short operation names for --operation, and the CreateJob member each one fills. */

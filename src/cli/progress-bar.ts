@@ -4,7 +4,7 @@
  */
 import type { JobDescriptor } from '../shared/types';
 import { describeFailures } from '../shared/types';
-import { bucketFromArn } from '../spec/arn';
+import { bucketFromArn } from '../schemas/arn';
 
 /** Seconds as a short duration: 9s, 3m05s, 1h02m; '?' when unknown. */
 export function formatDuration(seconds: number | undefined): string {

@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { JobSpecError, type JobClient } from '../job-client';
-import { CreateJobRequest, JobManifest, JobReport } from '../spec/job-spec';
-import { JobManifestGenerator } from '../spec/manifest-generator';
-import { JobOperation, S3Tag } from '../spec/operations';
+import { CreateJobRequest, JobManifest, JobReport } from '../schemas/job-spec';
+import { JobManifestGenerator } from '../schemas/manifest-generator';
+import { JobOperation, S3Tag } from '../schemas/operations';
 import { NO_ACCOUNT_ID } from '../shared/constants';
 import { JOB_STATUSES, type JobStatus } from '../shared/job-status';
 import type { JobTag } from '../shared/messages';

@@ -1,6 +1,6 @@
 /**
  * S3 Control's XML (restXml) both ways, with fast-xml-parser. XML alone does not say which elements are lists, maps,
- * numbers or booleans, so both directions are driven by the zod schemas of src/spec (the single source of truth):
+ * numbers or booleans, so both directions are driven by the zod schemas of src/schemas (the single source of truth):
  * - lists are a wrapper element with one child per item: `<Tags><member>…</member></Tags>` (the SDKs send `member`;
  *   AWS's docs show the shape name, e.g. `<S3Tag>`, so any child name is read);
  * - maps are `<UserMetadata><entry><key>k</key><value>v</value></entry></UserMetadata>`;

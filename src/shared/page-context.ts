@@ -3,7 +3,9 @@
  * Sandbox-safe.
  */
 import type { Duration } from '@temporalio/common';
-import type { ResolvedOperation } from '../spec/operations';
+import type { ResolvedOperation } from '../schemas/operations';
+import type { PageMode } from './messages';
+import type { RestoreWait } from './types';
 
 export interface ManifestRef {
   connection: string;
@@ -65,4 +67,21 @@ export const PAGE_FAILURE_NOTIFIED = 'pageFailureNotified';
 /** The report's folder for a job: `<prefix>/job-<jobId>` (AWS's layout). */
 export function reportJobFolder(report: ReportRef, jobId: string): string {
   return report.prefix ? `${report.prefix}/job-${jobId}` : `job-${jobId}`;
+}
+
+/** A page workflow's input (batchPageWorkflow): here, beside its job context, so activities can read it too. */
+export interface PageInput {
+  jobId: string;
+  job: PageJobContext;
+  pageIndex: number;
+  /** The page's bytes; `firstRow`: the line number of its first row (absent in jobs prepared before row numbers). */
+  range: { start: number; end: number; firstRow?: number };
+  mode: PageMode;
+  /** Continue-as-new state: the next row to run and the part this run writes. */
+  cursor?: number;
+  part?: number;
+  /** Continue-as-new state: objects still waiting for their restore (Extensions.WaitForRestore). */
+  restoreWaits?: RestoreWait[];
+  /** Started by the job after a run of this page died (pageRunWorkflowId): the run starts where the dead one did. */
+  restarted?: boolean;
 }

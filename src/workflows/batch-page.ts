@@ -32,7 +32,7 @@ import {
   pageWaitingSignal,
   type PageMode,
 } from '../shared/messages';
-import { PAGE_FAILURE_NOTIFIED, type PageJobContext } from '../shared/page-context';
+import { PAGE_FAILURE_NOTIFIED, type PageInput, type PageJobContext } from '../shared/page-context';
 import { RestoreWaits } from './restore-waits';
 import {
   addFailures,
@@ -51,22 +51,6 @@ const { readPage, writeReportShard, readShardCounts } = proxyActivities<Activiti
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
 });
-
-export interface PageInput {
-  jobId: string;
-  job: PageJobContext;
-  pageIndex: number;
-  /** The page's bytes; `firstRow`: the line number of its first row (absent in jobs prepared before row numbers). */
-  range: { start: number; end: number; firstRow?: number };
-  mode: PageMode;
-  /** Continue-as-new state: the next row to run and the part this run writes. */
-  cursor?: number;
-  part?: number;
-  /** Continue-as-new state: objects still waiting for their restore (Extensions.WaitForRestore). */
-  restoreWaits?: RestoreWait[];
-  /** Started by the job after a run of this page died (pageRunWorkflowId): the run starts where the dead one did. */
-  restarted?: boolean;
-}
 
 export async function batchPageWorkflow(input: PageInput): Promise<void> {
   const { job, pageIndex } = input;

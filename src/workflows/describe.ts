@@ -5,7 +5,7 @@ import { jobArn } from '../shared/constants';
 import type { JobStatus } from '../shared/job-status';
 import type { JobTag } from '../shared/messages';
 import { describeFailures, type JobDescriptor, type JobFailure } from '../shared/types';
-import type { JobState } from './batch-job';
+import type { JobState } from './job-state';
 
 /** Committed counts plus the interim counts of parts still running: what users see as progress. */
 export function liveCounts(state: JobState): { succeeded: number; failed: number } {

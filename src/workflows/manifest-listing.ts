@@ -8,7 +8,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ListingCursor } from '../activities/manifest/generate';
-import type { ResolvedGenerator } from '../spec/manifest-generator';
+import type { ResolvedGenerator } from '../schemas/manifest-generator';
 import { generatedDataFileKey } from '../shared/generated-manifest';
 import { WHOLE_OBJECT, type ManifestRef } from '../shared/page-context';
 

@@ -20,25 +20,11 @@ import {
 import type { createActivities } from '../activities';
 import { isTerminal, type JobStatus } from '../shared/job-status';
 import { WebhookErrorType, type StatusWebhookEvent } from '../shared/status-webhook';
-import type { Extensions } from '../spec/job-spec';
-import type { JobState } from './batch-job';
+import type { Extensions } from '../schemas/job-spec';
+import type { JobState, WebhookState } from './job-state';
 import { describeJob } from './describe';
 
 type Activities = ReturnType<typeof createActivities>;
-
-/** The webhook's part of JobState. JSON-safe; present only for jobs with a webhook. */
-export interface WebhookState {
-  /** The last Sequence given to a change. */
-  sequence: number;
-  /** Changes not yet accepted, oldest first; the first is the one being delivered. */
-  pending: StatusWebhookEvent[];
-  /** Changes the receiver accepted (2xx). */
-  delivered: number;
-  /** Changes the receiver refused for good (400, 413, 415, 422): skipped, so later ones still go out. */
-  rejected: number;
-  /** Changes never delivered: still queued when GiveUpAfterHours ran out, or dropped from a full queue. */
-  undelivered: number;
-}
 
 /**
  * At most this many changes wait at once (history stays bounded: every pending change travels in the

@@ -18,7 +18,7 @@ import { stackS3Client, workerConfigForStack } from '../../scripts/stack/worker-
 import { JobClient } from '../../src/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import type { JobDescriptor } from '../../src/shared/types';
-import type { WorkerConfig } from '../../src/spec/worker-config';
+import type { WorkerConfig } from '../../src/schemas/worker-config';
 import { createBucket, csvJob, putText, readReport, seedObjects, uniqueBucket } from '../helpers/engine';
 import { freePortBlock } from '../helpers/ports';
 import { prng } from '../helpers/prng';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { WorkerConfig } from '../../src/spec/worker-config';
+import type { WorkerConfig } from '../../src/schemas/worker-config';
 import { workflowBundlePath } from '../../scripts/lib/workflow-bundle';
 
 const ROOT = resolve(__dirname, '../..');

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { setContentType } from '../../examples/custom-operation/set-content-type';
 import { createBucket, csvJob, putManifest, readReport, startEngine, uniqueBucket, withVersionIds, type Engine } from '../helpers/engine';
 

@@ -5,7 +5,7 @@
  * the bucket's (here every bucket belongs to OWNER). The proxy also records which requests carried the header.
  */
 import type { IncomingMessage } from 'node:http';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putManifest, readReport, seedObjects, stackWorkerConfig, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { getStack } from '../helpers/stack';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';

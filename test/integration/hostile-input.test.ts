@@ -11,7 +11,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { JobClient, JobSpecError } from '../../src/client';
 import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
-import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
+import { validateJobSpec, type CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putText, readReport, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { prng } from '../helpers/prng';
 import { signedRequest } from '../helpers/raw-http';

@@ -19,7 +19,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { IncomingMessage } from 'node:http';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putManifest, readReport, startEngine, stackWorkerConfig, uniqueBucket, type Engine } from '../helpers/engine';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';
 import { getStack, motoClient } from '../helpers/stack';

@@ -14,7 +14,7 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, getText, readReport, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { motoClient } from '../helpers/stack';
 

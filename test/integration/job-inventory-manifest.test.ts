@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { GetObjectTaggingCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, manifestKey, putText, readReport, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 
 let engine: Engine;

@@ -17,7 +17,7 @@ import { runCommand } from '../../scripts/lib/exec';
 import { ensureTemporalCli } from '../../scripts/tools';
 import { pageWorkflowId } from '../../src/shared/constants';
 import type { JobDescriptor } from '../../src/shared/types';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { mapConcurrently } from '../helpers/concurrency';
 import { createBucket, putManifest, readReport, csvJob, seedObjects, startEngine, stackWorkerConfig, uniqueBucket, type Engine } from '../helpers/engine';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';

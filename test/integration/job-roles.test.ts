@@ -11,7 +11,7 @@ import { GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
 import { runCommand } from '../../scripts/lib/exec';
 import { ensureTemporalCli } from '../../scripts/tools';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import type { JobDescriptor } from '../../src/shared/types';
 import { createBucket, csvJob, putManifest, putText, readReport, seedObjects, stackWorkerConfig, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';

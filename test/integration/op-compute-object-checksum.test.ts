@@ -15,7 +15,7 @@ import {
   type ChecksumAlgorithm,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import {
   createBucket,
   csvJob,

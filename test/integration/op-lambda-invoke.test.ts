@@ -16,7 +16,7 @@ import {
   type ParsedReportRow,
   withVersionIds,
 } from '../helpers/engine';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 
 let engine: Engine;
 const data = uniqueBucket('lambda-data');

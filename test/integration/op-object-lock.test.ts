@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putManifest, readReport, startEngine, uniqueBucket, type Engine, withVersionIds } from '../helpers/engine';
 
 let engine: Engine;

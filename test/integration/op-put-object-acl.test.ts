@@ -11,7 +11,7 @@ import {
   type Grant as SdkGrant,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putManifest, readReport, startEngine, uniqueBucket, type Engine, withVersionIds } from '../helpers/engine';
 import { motoClient } from '../helpers/stack';
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetObjectTaggingCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CreateJobInput } from '../../src/spec/job-spec';
+import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putManifest, readReport, startEngine, uniqueBucket, withVersionIds, type Engine } from '../helpers/engine';
 
 let engine: Engine;

@@ -6,7 +6,7 @@
 import { GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { classifyAwsError } from '../../src/activities/aws-errors';
 import { Connections } from '../../src/activities/s3-clients';
-import { WorkerConfig } from '../../src/spec/worker-config';
+import { WorkerConfig } from '../../src/schemas/worker-config';
 import { createBucket, putText, uniqueBucket } from '../helpers/engine';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';
 import { getStack, s3Client } from '../helpers/stack';

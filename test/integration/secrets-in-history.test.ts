@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3-control';
 import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer } from '../../src/http-api/server';
-import type { WorkerConfig } from '../../src/spec/worker-config';
+import type { WorkerConfig } from '../../src/schemas/worker-config';
 import { createBucket, csvJob, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 
 const WEBHOOK_SECRET = `whsec-${randomBytes(16).toString('hex')}`;

@@ -18,7 +18,7 @@ import {
 import { BenchUsageError } from '../../bench/options';
 import { parseManifestLine } from '../../src/activities/manifest/csv-row';
 import { readLines } from '../../src/activities/manifest/line-reader';
-import { JobExtensions } from '../../src/spec/job-spec';
+import { JobExtensions } from '../../src/schemas/job-spec';
 
 describe('bench:manifest flags', () => {
   test("defaults: 100,000 and 1,000,000 rows, the job's PageSize and MaxConcurrentPages, a 1.5x limit", () => {

@@ -2,7 +2,7 @@
 import { CliError } from '../../src/cli/errors';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
 import { buildCreateJob, collectKeyValue, describeProblems, flagForPath, parseS3Url } from '../../src/cli/job-flags';
-import { validateJobSpec } from '../../src/spec/job-spec';
+import { validateJobSpec } from '../../src/schemas/job-spec';
 
 const base = { manifest: 's3://data-bucket/manifests/m.csv', report: 's3://report-bucket/batch/' } as const;
 

@@ -9,8 +9,8 @@ import { deleteObject } from '../../src/activities/operations/delete-object';
 import { TaskFailure, type OperationContext } from '../../src/activities/operations/operation';
 import { validateJob } from '../../src/activities/validate-job';
 import { Connections } from '../../src/activities/s3-clients';
-import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
-import { WorkerConfig } from '../../src/spec/worker-config';
+import { validateJobSpec, type CreateJobInput } from '../../src/schemas/job-spec';
+import { WorkerConfig } from '../../src/schemas/worker-config';
 
 const job = (Operation: unknown): CreateJobInput => ({
   Operation: Operation as CreateJobInput['Operation'],

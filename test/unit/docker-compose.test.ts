@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { loadWorkerConfig, WORKER_ENV_VARS } from '../../src/spec/worker-config';
+import { loadWorkerConfig, WORKER_ENV_VARS } from '../../src/schemas/worker-config';
 
 const ROOT = join(__dirname, '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {

@@ -10,8 +10,8 @@ import { join, posix } from 'node:path';
 import type { Command } from 'commander';
 import { CliContext } from '../../src/cli/context';
 import { buildProgram } from '../../src/cli/index';
-import { validateJobSpec } from '../../src/spec/job-spec';
-import { WorkerConfig } from '../../src/spec/worker-config';
+import { validateJobSpec } from '../../src/schemas/job-spec';
+import { WorkerConfig } from '../../src/schemas/worker-config';
 import { parseMarkdown, s3batchInvocations, type MarkdownDoc } from '../helpers/markdown';
 
 const ROOT = join(__dirname, '..', '..');

@@ -18,7 +18,7 @@ import { IdempotencyError, JobClient, JobSpecError, JobStatusError, type JobList
 import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import type { JobDescriptor } from '../../src/shared/types';
-import { validateJobSpec } from '../../src/spec/job-spec';
+import { validateJobSpec } from '../../src/schemas/job-spec';
 import { awsFailure } from '../helpers/aws-failure';
 import { sendRaw, signedRequestBytes } from '../helpers/raw-http';
 

@@ -3,8 +3,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import { ApiError } from '../../src/http-api/errors';
 import { nestingDepth, parseXmlBody, toXml } from '../../src/http-api/xml';
-import { CreateJobRequest, JobManifest, validateJobSpec } from '../../src/spec/job-spec';
-import { JobOperation, S3Tag } from '../../src/spec/operations';
+import { CreateJobRequest, JobManifest, validateJobSpec } from '../../src/schemas/job-spec';
+import { JobOperation, S3Tag } from '../../src/schemas/operations';
 
 const NS = 'http://awss3control.amazonaws.com/doc/2018-08-20/';
 

@@ -1,4 +1,4 @@
-import { WorkerConfig } from '../../src/spec/worker-config';
+import { WorkerConfig } from '../../src/schemas/worker-config';
 import { validateJob } from '../../src/activities/validate-job';
 import { Connections } from '../../src/activities/s3-clients';
 import {
@@ -7,7 +7,7 @@ import {
   suspendedExpiryText,
   validateJobSpec,
   type CreateJobInput,
-} from '../../src/spec/job-spec';
+} from '../../src/schemas/job-spec';
 
 const base: CreateJobInput = {
   AccountId: '123456789012',

@@ -11,8 +11,8 @@ import {
   type ListedObject,
 } from '../../src/activities/manifest/generate';
 import { GENERATED_FILE_SCHEMA, generatedDataFileKey } from '../../src/shared/generated-manifest';
-import { GENERATED_COLUMNS } from '../../src/spec/job-spec';
-import { resolveFilter } from '../../src/spec/manifest-generator';
+import { GENERATED_COLUMNS } from '../../src/schemas/job-spec';
+import { resolveFilter } from '../../src/schemas/manifest-generator';
 
 const object = (over: Partial<ListedObject> = {}): ListedObject => ({
   key: 'logs/2024/app.log',

@@ -9,7 +9,7 @@ import {
   LAMBDA_RETRYABLE_CODES,
 } from '../../src/activities/operations/lambda-invoke';
 import { TaskFailure } from '../../src/activities/operations/operation';
-import { LambdaInvoke } from '../../src/spec/operations';
+import { LambdaInvoke } from '../../src/schemas/operations';
 
 const ids = { jobId: 'job-1', taskId: 'task-7', invocationId: 'inv-7-1' };
 

@@ -20,7 +20,7 @@ import {
 } from '../../src/activities/operations/put-object-acl';
 import { putObjectLegalHold, putObjectLegalHoldInput } from '../../src/activities/operations/put-object-legal-hold';
 import { putObjectRetention, putObjectRetentionInput } from '../../src/activities/operations/put-object-retention';
-import { S3PutObjectAcl, S3PutObjectLegalHold, S3PutObjectRetention } from '../../src/spec/operations';
+import { S3PutObjectAcl, S3PutObjectLegalHold, S3PutObjectRetention } from '../../src/schemas/operations';
 
 const object = { bucket: 'b', key: 'k', versionId: 'v1' };
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';

@@ -22,7 +22,7 @@ import {
   copySource,
   putObjectCopy,
 } from '../../src/activities/operations/put-object-copy';
-import { S3PutObjectCopy, type OperationParams } from '../../src/spec/operations';
+import { S3PutObjectCopy, type OperationParams } from '../../src/schemas/operations';
 
 type Params = OperationParams<'S3PutObjectCopy'>;
 const MiB = 1024 * 1024;

@@ -7,7 +7,7 @@ import { parseManifestLine } from '../../src/activities/manifest/csv-row';
 import { redriveRow, reportRecords } from '../../src/activities/manifest/redrive';
 import { reportLine } from '../../src/activities/report/report-csv';
 import { redriveToken } from '../../src/job-client';
-import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
+import { validateJobSpec, type CreateJobInput } from '../../src/schemas/job-spec';
 import type { ReportRow } from '../../src/shared/types';
 
 const OLD = '0b3e8f7a-1c2d-5e4f-8a9b-0c1d2e3f4a5b';

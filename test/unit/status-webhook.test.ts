@@ -1,4 +1,4 @@
-import { WorkerConfig } from '../../src/spec/worker-config';
+import { WorkerConfig } from '../../src/schemas/worker-config';
 /**
  * Status webhooks without a server stack: the signature scheme, the body of a notification, the queue, one
  * delivery attempt against a local HTTP server (how each answer is classified), and the URL checks (spec and
@@ -19,10 +19,10 @@ import {
 } from '../../src/activities/status-webhook';
 import { validateJob } from '../../src/activities/validate-job';
 import { WebhookErrorType, type StatusWebhookEvent } from '../../src/shared/status-webhook';
-import { validateJobSpec, type CreateJobInput } from '../../src/spec/job-spec';
-import { loadWorkerConfig, parseWorkerConfig, resolveWebhookSecret, WorkerConfigError } from '../../src/spec/worker-config';
-import type { JobState } from '../../src/workflows/batch-job';
-import { enqueue, MAX_PENDING_CHANGES, statusEvent, type WebhookState } from '../../src/workflows/status-webhook';
+import { validateJobSpec, type CreateJobInput } from '../../src/schemas/job-spec';
+import { loadWorkerConfig, parseWorkerConfig, resolveWebhookSecret, WorkerConfigError } from '../../src/schemas/worker-config';
+import type { JobState, WebhookState } from '../../src/workflows/job-state';
+import { enqueue, MAX_PENDING_CHANGES, statusEvent } from '../../src/workflows/status-webhook';
 
 const SECRET = 'unit-test-secret-0123456789';
 

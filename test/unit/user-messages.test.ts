@@ -6,8 +6,8 @@
 import { buildCreateJob, describeProblems, type JobFlags } from '../../src/cli/job-flags';
 import { parsePriority, positiveInt } from '../../src/cli/parse';
 import { loadApiConfig, parseApiConfig } from '../../src/http-api/config';
-import { formatProblems, validateJobSpec } from '../../src/spec/job-spec';
-import { loadWorkerConfig, parseWorkerConfig } from '../../src/spec/worker-config';
+import { formatProblems, validateJobSpec } from '../../src/schemas/job-spec';
+import { loadWorkerConfig, parseWorkerConfig } from '../../src/schemas/worker-config';
 
 const job = {
   AccountId: '123456789012',

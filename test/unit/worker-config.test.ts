@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadWorkerConfig, WorkerConfigError } from '../../src/spec/worker-config';
+import { loadWorkerConfig, WorkerConfigError } from '../../src/schemas/worker-config';
 
 function file(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'wc-')), 'config.json');

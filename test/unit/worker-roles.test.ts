@@ -1,13 +1,13 @@
 /**
- * Roles in the worker config (src/spec/roles.ts) and their enforcement in validateJob and runTask's check
+ * Roles in the worker config (src/schemas/roles.ts) and their enforcement in validateJob and runTask's check
  * (src/activities/role-access.ts): configuration mistakes are start-up errors with exact messages, never an open door.
  */
 import { Connections } from '../../src/activities/s3-clients';
 import { taskAccessDenied } from '../../src/activities/role-access';
 import { validateJob, type WorkerJobDefaults } from '../../src/activities/validate-job';
-import { rolesStartupLine } from '../../src/spec/roles';
-import { parseWorkerConfig, WorkerConfigError, type WorkerConfigInput } from '../../src/spec/worker-config';
-import type { ResolvedOperation } from '../../src/spec/operations';
+import { rolesStartupLine } from '../../src/schemas/roles';
+import { parseWorkerConfig, WorkerConfigError, type WorkerConfigInput } from '../../src/schemas/worker-config';
+import type { ResolvedOperation } from '../../src/schemas/operations';
 
 const ROLE = 'arn:aws:iam::111122223333:role/team-a';
 const s3 = { team: { endpoint: 'http://127.0.0.1:1' }, other: { endpoint: 'http://127.0.0.1:2' } };

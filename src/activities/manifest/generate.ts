@@ -22,7 +22,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ResolvedFilter, ResolvedGenerator } from '../../spec/manifest-generator';
+import type { ResolvedFilter, ResolvedGenerator } from '../../schemas/manifest-generator';
 import { GENERATED_FILE_SCHEMA, generatedDataFileKey, generatedManifestFolder } from '../../shared/generated-manifest';
 import { classifyAwsError } from '../aws-errors';
 import { expectingOwner } from '../bucket-owner';

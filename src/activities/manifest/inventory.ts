@@ -15,7 +15,7 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { bucketFromArn } from '../../spec/arn';
+import { bucketFromArn } from '../../schemas/arn';
 import { csvField } from '../report/report-csv';
 import { expectingOwner } from '../bucket-owner';
 import type { Connections } from '../s3-clients';

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { reportJobFolder, type ReportRef } from '../../shared/page-context';
-import { REDRIVE_MANIFEST_NAME } from '../../spec/job-spec';
+import { REDRIVE_MANIFEST_NAME } from '../../schemas/job-spec';
 import { csvField } from '../report/report-csv';
 import type { ReportManifest } from '../report/write-report';
 import { expectingOwner } from '../bucket-owner';

@@ -18,7 +18,7 @@
  * InvalidObjectState), which AWS does not need.
  */
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import type { OperationParams } from '../../spec/operations';
+import type { OperationParams } from '../../schemas/operations';
 import { compositeChecksum, hashStream, toBase64, type ChecksumAlgorithm } from './checksum/hashers';
 import { TaskFailure, successStatus, type Operation, type OperationContext, type TaskObject } from './operation';
 

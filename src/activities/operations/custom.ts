@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { zodProblems, type SpecProblem } from '../../shared/problems';
-import { CUSTOM_OPERATION_NAME, OPERATION_SCHEMAS, type OperationParams } from '../../spec/operations';
+import { CUSTOM_OPERATION_NAME, OPERATION_SCHEMAS, type OperationParams } from '../../schemas/operations';
 import {
   TaskFailure,
   type OperationContext,

@@ -4,7 +4,7 @@
  */
 import { HeadObjectCommand, RestoreObjectCommand, type RestoreObjectCommandInput } from '@aws-sdk/client-s3';
 import { classifyAwsError } from '../aws-errors';
-import type { OperationParams } from '../../spec/operations';
+import type { OperationParams } from '../../schemas/operations';
 import { SUCCESS_MESSAGE, successStatus, type Operation, type TaskObject } from './operation';
 
 export function restoreObjectInput(object: TaskObject, params: OperationParams<'S3InitiateRestoreObject'>): RestoreObjectCommandInput {

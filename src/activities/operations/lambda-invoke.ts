@@ -5,7 +5,7 @@
  */
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
-import type { OperationParams } from '../../spec/operations';
+import type { OperationParams } from '../../schemas/operations';
 import { SUCCESS_MESSAGE, TaskFailure, type Operation, type OperationOutcome, type TaskObject } from './operation';
 
 // ---------------------------------------------------------------------------------------------------------------

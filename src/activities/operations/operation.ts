@@ -4,7 +4,7 @@
  * retry or a permanent task failure; an operation that decides for itself throws a TaskFailure.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { OperationName, OperationParams } from '../../spec/operations';
+import type { OperationName, OperationParams } from '../../schemas/operations';
 import type { Connections } from '../s3-clients';
 
 export interface TaskObject {

@@ -15,7 +15,7 @@ import {
   type Owner as SdkOwner,
   type PutObjectAclCommandInput,
 } from '@aws-sdk/client-s3';
-import type { OperationParams } from '../../spec/operations';
+import type { OperationParams } from '../../schemas/operations';
 import {
   SUCCESS_MESSAGE,
   successStatus,

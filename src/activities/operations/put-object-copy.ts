@@ -14,8 +14,8 @@ import {
   type CreateMultipartUploadCommandInput,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { bucketFromArn } from '../../spec/arn';
-import type { OperationParams } from '../../spec/operations';
+import { bucketFromArn } from '../../schemas/arn';
+import type { OperationParams } from '../../schemas/operations';
 import { multipartCopy, type MultipartChecksum } from './multipart-copy';
 import {
   SUCCESS_MESSAGE,

@@ -7,7 +7,7 @@
  * code and message, and a per-task GetObjectLockConfiguration would double the requests to say the same.
  */
 import { PutObjectLegalHoldCommand, type PutObjectLegalHoldCommandInput } from '@aws-sdk/client-s3';
-import type { OperationParams } from '../../spec/operations';
+import type { OperationParams } from '../../schemas/operations';
 import { SUCCESS_MESSAGE, successStatus, type Operation, type TaskObject } from './operation';
 
 /** Codes that say the bucket or object cannot take Object Lock settings; shared with S3PutObjectRetention. */

@@ -4,7 +4,7 @@
  * be extended. Buckets without Object Lock fail per task, as for legal holds (see put-object-legal-hold.ts).
  */
 import { PutObjectRetentionCommand, type PutObjectRetentionCommandInput } from '@aws-sdk/client-s3';
-import type { OperationParams } from '../../spec/operations';
+import type { OperationParams } from '../../schemas/operations';
 import { SUCCESS_MESSAGE, successStatus, type Operation, type TaskObject } from './operation';
 import { OBJECT_LOCK_PERMANENT_CODES } from './put-object-legal-hold';
 

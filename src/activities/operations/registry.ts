@@ -1,5 +1,5 @@
 /** Operation name → its module. The one place that knows every operation. */
-import type { OperationName, ResolvedOperation } from '../../spec/operations';
+import type { OperationName, ResolvedOperation } from '../../schemas/operations';
 import { computeObjectChecksum } from './compute-object-checksum';
 import type { CustomOperations } from './custom';
 import { deleteObject } from './delete-object';

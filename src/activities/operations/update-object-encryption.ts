@@ -21,7 +21,7 @@ import {
   type CopyObjectCommandInput,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import type { OperationParams } from '../../spec/operations';
+import type { OperationParams } from '../../schemas/operations';
 import { SUCCESS_MESSAGE, TaskFailure, type Operation, type OperationContext, type TaskObject } from './operation';
 import { copySource } from './put-object-copy';
 

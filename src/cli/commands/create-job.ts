@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { validateJobSpec } from '../../spec/job-spec';
-import { StorageClass } from '../../spec/operations';
+import { validateJobSpec } from '../../schemas/job-spec';
+import { StorageClass } from '../../schemas/operations';
 import type { CliContext } from '../context';
 import { badInput } from '../errors';
 import { exitCodeForStatus } from '../exit-codes';

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { Xxh3_128, Xxh3_64, Xxh64 } from '@aws-sdk/checksums/xxh';
-import type { OperationParams } from '../../../spec/operations';
+import type { OperationParams } from '../../../schemas/operations';
 
 export type ChecksumAlgorithm = OperationParams<'S3ComputeObjectChecksum'>['ChecksumAlgorithm'];
 

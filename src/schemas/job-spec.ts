@@ -4,7 +4,7 @@
  * the client library and the workflow input (validated again in the job's first activity).
  *
  * What AWS lacks lives under `Extensions`. AccountId is accepted and recorded. RoleArn grants what the worker config's
- * role of that ARN allows (src/spec/roles.ts); on a worker without roles it is recorded and grants nothing, and the
+ * role of that ARN allows (src/schemas/roles.ts); on a worker without roles it is recorded and grants nothing, and the
  * worker's named connections decide what a job can reach. A job names connections, never endpoints or keys.
  */
 import { z } from 'zod';

@@ -125,7 +125,7 @@ export const WorkerConfig = z
     operations: OperationsConfig.default(() => OperationsConfig.parse({})),
     webhooks: WebhooksConfig.default(() => WebhooksConfig.parse({})),
     /**
-     * What each job's RoleArn grants (src/spec/roles.ts), keyed by role ARN. Absent: no roles, every job may use
+     * What each job's RoleArn grants (src/schemas/roles.ts), keyed by role ARN. Absent: no roles, every job may use
      * every connection (a single-tenant worker; the worker says so at start-up).
      */
     roles: RolesConfig.optional(),

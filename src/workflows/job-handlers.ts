@@ -1,0 +1,191 @@
+/**
+ * The job workflow's message handlers: the DescribeJob query, the control updates (status, pause, resume,
+ * priority, tags) and the signals its pages report by. Each bumps the run's change counter, so the main loop
+ * wakes and acts on what changed; none of them issues a command but through the run's status machine.
+ */
+import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { checkRequest, type ControlRequest } from '../shared/job-status';
+import {
+  describeJobQuery,
+  pageFailedSignal,
+  pagePausedSignal,
+  pageProgressSignal,
+  pageWaitingSignal,
+  pauseJobUpdate,
+  putJobTaggingUpdate,
+  resumeJobUpdate,
+  updateJobPriorityUpdate,
+  updateJobStatusUpdate,
+} from '../shared/messages';
+import { JobPriorityKey } from '../shared/search-attributes';
+import { progressLine } from './describe';
+import type { JobRun } from './job-run';
+import { addPartCounts, pageFinished, type JobState, type PageTrack } from './job-state';
+import { pageDown } from './page-window';
+
+/** Sets every handler of the job, in the order the workflow always has (buffered signals run as each is set). */
+export function setJobHandlers(run: JobRun): void {
+  setControlHandlers(run);
+  setPageSignalHandlers(run);
+}
+
+// ---- Queries and updates ----
+
+function setControlHandlers(run: JobRun): void {
+  const { jobId } = run;
+  setHandler(describeJobQuery, () => run.describe(), {
+    description: 'The DescribeJob shape: status, progress, failures, report location',
+  });
+
+  const validated = (req: ControlRequest) => {
+    const check = checkRequest(run.status(), req);
+    if (!check.ok) throw new Error(check.reason);
+  };
+  const answer = () => ({ JobId: jobId, Status: run.status(), StatusUpdateReason: run.state?.statusUpdateReason });
+
+  setHandler(
+    updateJobStatusUpdate,
+    ({ RequestedJobStatus, StatusUpdateReason }) => {
+      run.changes++;
+      if (RequestedJobStatus === 'Ready') run.setStatus('Ready', StatusUpdateReason ?? 'Confirmed by user');
+      else run.stop('Cancelling', StatusUpdateReason ?? 'Cancelled by user');
+      return answer();
+    },
+    {
+      validator: (req) => {
+        if (req?.RequestedJobStatus !== 'Ready' && req?.RequestedJobStatus !== 'Cancelled') {
+          throw new Error(`RequestedJobStatus must be Ready or Cancelled, got ${JSON.stringify(req?.RequestedJobStatus)}`);
+        }
+        validated(req.RequestedJobStatus);
+      },
+      description: 'UpdateJobStatus: Ready confirms a Suspended job, Cancelled cancels the job',
+    }
+  );
+
+  setHandler(
+    pauseJobUpdate,
+    (req) => {
+      run.changes++;
+      run.setStatus(run.status() === 'Ready' ? 'Paused' : 'Pausing', req?.Reason ?? 'Paused by user');
+      return answer();
+    },
+    { validator: (_req) => validated('Pause'), description: 'Stop starting tasks; Paused once none is in flight' }
+  );
+
+  setHandler(
+    resumeJobUpdate,
+    (req) => {
+      run.changes++;
+      for (const track of Object.values(run.state?.pages ?? {})) track.paused = false;
+      run.setStatus('Active', req?.Reason ?? 'Resumed by user');
+      return answer();
+    },
+    { validator: (_req) => validated('Resume'), description: 'Continue a Pausing or Paused job' }
+  );
+
+  setHandler(
+    updateJobPriorityUpdate,
+    ({ Priority }) => {
+      run.changes++;
+      if (run.state) run.state.priority = Priority;
+      upsertSearchAttributes([{ key: JobPriorityKey, value: Priority }]);
+      return { JobId: jobId, Priority };
+    },
+    {
+      validator: (req) => {
+        const p = req?.Priority;
+        if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 2_147_483_647) {
+          throw new Error(`Priority must be an integer from 0 to 2147483647, got ${JSON.stringify(p)}`);
+        }
+        validated('UpdatePriority');
+      },
+      description: 'UpdateJobPriority',
+    }
+  );
+
+  setHandler(
+    putJobTaggingUpdate,
+    ({ Tags }) => {
+      const tags = Tags.map(({ Key, Value }) => ({ Key, Value }));
+      if (run.state) run.state.tags = tags;
+      else run.early.tags = tags;
+      return { JobId: jobId, Tags: tags };
+    },
+    {
+      // The API validates tags fully (zod, at the edge); this keeps a malformed update out of the state.
+      validator: (req) => {
+        const tags = req?.Tags;
+        if (!Array.isArray(tags) || tags.length > 50) throw new Error('Tags must be a list of at most 50 tags');
+        const keys = new Set<string>();
+        for (const tag of tags) {
+          if (typeof tag?.Key !== 'string' || typeof tag?.Value !== 'string') throw new Error('each tag needs a Key and a Value');
+          if (keys.has(tag.Key)) throw new Error(`duplicate tag key "${tag.Key}"`);
+          keys.add(tag.Key);
+        }
+      },
+      description: 'PutJobTagging / DeleteJobTagging: replace the job tags',
+    }
+  );
+}
+
+// ---- Signals from pages ----
+
+/**
+ * Wakes the main loop for a page's report of one part, and finds what the report adds to: nothing when the job has
+ * no state yet, or when the page or the part is already counted (a duplicate).
+ */
+function partToCount(run: JobRun, report: { pageIndex: number; part: number }): { state: JobState; track: PageTrack } | undefined {
+  run.changes++;
+  const state = run.state;
+  if (!state) return undefined;
+  const track = state.pages[String(report.pageIndex)];
+  // Unknown page: already finished and counted, so this is a duplicate.
+  if (!track || track.parts.includes(report.part)) return undefined;
+  return { state, track };
+}
+
+function setPageSignalHandlers(run: JobRun): void {
+  setHandler(pageProgressSignal, (progress) => {
+    const counting = partToCount(run, progress);
+    if (!counting) return;
+    const { state, track } = counting;
+    if (progress.interim) {
+      if (!track.interim || track.interim.part < progress.part || track.interim.succeeded + track.interim.failed < progress.succeeded + progress.failed) {
+        track.interim = { part: progress.part, succeeded: progress.succeeded, failed: progress.failed };
+        // Current details cost no history event (the memo would): interim reports update only them.
+        setCurrentDetails(progressLine(state));
+      }
+      return;
+    }
+    if (track.interim && track.interim.part <= progress.part) track.interim = undefined;
+    addPartCounts(state, track, progress.part, progress);
+    if (progress.done) track.lastPart = progress.part;
+    if (track.lastPart !== undefined && track.parts.length === track.lastPart + 1) {
+      pageFinished(state, progress.pageIndex);
+    }
+    run.checkFailureThreshold();
+    run.publishProgress();
+  });
+
+  setHandler(pageFailedSignal, (failure) => {
+    const counting = partToCount(run, failure);
+    if (!counting) return;
+    const { state, track } = counting;
+    // Tasks that ran although their shard could not be written: counted once, here; the reason names them.
+    if (failure.ran) addPartCounts(state, track, failure.part, failure.ran);
+    pageDown(run, state, failure.pageIndex, failure);
+    run.publishProgress();
+  });
+
+  setHandler(pageWaitingSignal, ({ pageIndex }) => {
+    run.changes++;
+    const track = run.state?.pages[String(pageIndex)];
+    if (track) track.waiting = true;
+  });
+
+  setHandler(pagePausedSignal, ({ pageIndex }) => {
+    run.changes++;
+    const track = run.state?.pages[String(pageIndex)];
+    if (track && track.mode === 'pause') track.paused = true;
+  });
+}
