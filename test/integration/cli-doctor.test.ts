@@ -144,6 +144,10 @@ test('an unreachable Temporal server: named with its fix; the connections are st
 });
 
 test('the worker stopped: describe-job, watch and create-job --watch warn, and doctor fails the worker line', async () => {
+  // First the worker is seen polling (as the healthy test saw it), so that what follows is its stopping.
+  const seen = Date.now() + 60_000;
+  while ((await s3batch(['doctor'])).code !== EXIT_CODES.ok && Date.now() < seen) await new Promise((r) => setTimeout(r, 500));
+  await expectExit(['doctor'], EXIT_CODES.ok);
   await engine.stopWorker();
   // Nothing runs it: the manifest need not exist (validation happens in the job's first activity).
   const created = await expectExit(['create-job', '--manifest', 's3://no-bucket/m.csv', '--operation', 'tagging', '--tag', 'a=b', '--no-report', '--json'], EXIT_CODES.ok);

@@ -5,6 +5,7 @@
  * anything failed.
  */
 import { Command } from 'commander';
+import { localStackStateFile } from '../../local-stack';
 import { WorkerConfigError, type WorkerConfig } from '../../spec/worker-config';
 import type { CliContext } from '../context';
 import { formatCheck, formatVerdict, fail, type CheckResult } from '../doctor/check';
@@ -16,11 +17,11 @@ import { cliWorkerConfig } from '../report-reader';
 
 /** The worker config the CLI reads connections with, and where it came from; or the failed check saying why not. */
 function workerConfig(env: NodeJS.ProcessEnv): { config: WorkerConfig; source: ConfigSource } | CheckResult {
-  let fromStack: string | undefined;
+  let fromStack = false;
   try {
-    const config = cliWorkerConfig(env, () => (fromStack = 'the local stack'));
+    const config = cliWorkerConfig(env, () => (fromStack = true));
     const where = fromStack
-      ? `the local stack's state (${env.S3BATCH_STACK_DIR || '.stack'}/state.json; restart it: npm run stack:up)`
+      ? `the local stack's state (${localStackStateFile(env)}; restart it: npm run stack:up)`
       : env.S3BATCH_WORKER_CONFIG
         ? `the worker config ${env.S3BATCH_WORKER_CONFIG} (S3BATCH_WORKER_CONFIG)`
         : 'the S3BATCH_S3_* and AWS_* variables';
