@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, type CommandResult } from '../../scripts/lib/exec';
+import type { CommandResult } from '../../scripts/lib/exec';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { CLI, startCliEnvironment } from '../helpers/cli';
+import { CLI, expectS3batchExit, runS3batch, startCliEnvironment } from '../helpers/cli';
 import type { Engine } from '../helpers/engine';
 import { uniqueName } from '../helpers/stack';
 
@@ -30,17 +30,8 @@ afterAll(async () => {
   await engine?.close();
 });
 
-function s3batch(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  return runCommand(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, timeoutMs: 100_000 });
-}
-
-async function expectExit(args: string[], code: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  const result = await s3batch(args, extraEnv);
-  if (result.code !== code) {
-    throw new Error(`s3batch ${args.join(' ')} exited ${result.code} (${result.signal ?? ''}), expected ${code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-  }
-  return result;
-}
+const s3batch = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runS3batch(env, args, extraEnv);
+const expectExit = (args: string[], code: number, extraEnv: NodeJS.ProcessEnv = {}) => expectS3batchExit(env, args, code, extraEnv);
 
 /** The doctor's lines, each with its fix (the indented `fix:` lines that follow it). */
 function checkLines(stdout: string): { line: string; fix?: string }[] {

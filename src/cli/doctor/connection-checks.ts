@@ -45,8 +45,11 @@ export interface ClockSample {
   localMs: number;
 }
 
-/** The largest skew tolerated: well inside SigV4's 15 minutes, and far more than any honest clock is off. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/**
+ * The largest skew tolerated. SigV4 allows 15 minutes, but whether a worker polled recently is judged by comparing the
+ * server's poll times with this clock (POLLER_FRESH_MS, 2 minutes), and an honest clock is off by far less than this.
+ */
+export const MAX_CLOCK_SKEW_MS = 60_000;
 
 function httpStatus(err: unknown): number | undefined {
   const e = err as { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
@@ -128,7 +131,10 @@ export function checkClock(samples: ClockSample[]): CheckResult {
   // The Date header has 1 s resolution: within 2 s is as close as it can tell.
   const summary = seconds <= 2 ? `clock agrees with S3 connection "${sample.connection}" (within 2 s)` : `clock ${seconds} s ${side} S3 connection "${sample.connection}"`;
   if (Math.abs(skewMs) <= MAX_CLOCK_SKEW_MS) return ok(summary);
-  return fail(`${summary}: signed requests fail beyond 15 minutes, and times in reports drift`, "set this machine's clock right (e.g. enable NTP: timedatectl set-ntp true)");
+  return fail(
+    `${summary}: worker presence is misjudged beyond 2 minutes, signed requests fail beyond 15, and times in reports drift`,
+    "set this machine's clock right (e.g. enable NTP: timedatectl set-ntp true)"
+  );
 }
 
 /** Every connection check, then the clock. */
