@@ -36,7 +36,7 @@ export class CliContext {
   private connection?: Connection;
   private jobClient?: JobClient;
 
-  constructor(private readonly processEnv: NodeJS.ProcessEnv = process.env) {}
+  constructor(readonly processEnv: NodeJS.ProcessEnv = process.env) {}
 
   /** Parsed on first use, so that --help and usage errors do not depend on the environment. */
   get env(): CliEnv {

@@ -19,6 +19,10 @@ export const EXIT_CODES = {
   jobCancelled: 6,
   /** No job with that id in the namespace. */
   notFound: 7,
+  /** doctor: at least one check failed (each failure is printed with its fix). */
+  unhealthy: 8,
+  /** describe-job: the job is running and no worker polls its task queue, so nothing can answer for it. */
+  noWorker: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
@@ -41,6 +45,8 @@ export function exitCodesHelp(): string {
     [EXIT_CODES.jobFailed, 'when waiting: the job ended Failed'],
     [EXIT_CODES.jobCancelled, 'when waiting: the job ended Cancelled'],
     [EXIT_CODES.notFound, 'no such job'],
+    [EXIT_CODES.unhealthy, 'doctor: a check failed'],
+    [EXIT_CODES.noWorker, 'describe-job: the job is running and no worker polls its task queue'],
   ];
   return ['Exit codes:', ...lines.map(([code, text]) => `  ${code}  ${text}`)].join('\n');
 }

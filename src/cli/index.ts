@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { createJobCommand } from './commands/create-job';
 import { pauseCommand, resumeCommand, updateJobPriorityCommand, updateJobStatusCommand } from './commands/control';
 import { describeJobCommand } from './commands/describe-job';
+import { doctorCommand } from './commands/doctor';
 import { listJobsCommand } from './commands/list-jobs';
 import { redriveCommand } from './commands/redrive';
 import { reportCommand } from './commands/report';
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
     watchCommand,
     reportCommand,
     redriveCommand,
+    doctorCommand,
   ]) {
     program.addCommand(make(ctx));
   }

@@ -6,6 +6,7 @@
 import type { JobClient } from '../job-client';
 import type { JobDescriptor } from '../shared/types';
 import { formatBarLine, formatPlainLine, progressView, RateTracker } from './progress-bar';
+import { watchWorkers } from './worker-presence';
 
 export interface WatchOptions {
   pollMs: number;
@@ -33,9 +34,12 @@ export async function watchJob(jobs: JobClient, jobId: string, options: WatchOpt
       out.write(`${formatPlainLine(view)}\n`);
     }
   };
+  // A job nobody serves shows no progress at all: say so (on its own line, even under --wait), and why.
+  const workers = watchWorkers(jobs, jobId, (text) => out.write(options.tty && drawn ? `\r\x1b[2K${text}` : text));
   try {
     return await jobs.waitForCompletion(jobId, { onProgress, pollMs: options.pollMs });
   } finally {
+    workers.stop();
     if (drawn) out.write('\n');
   }
 }

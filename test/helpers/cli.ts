@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runCommand } from '../../scripts/lib/exec';
+import { runCommand, type CommandResult } from '../../scripts/lib/exec';
 import { startEngine, type Engine } from './engine';
 import { getStack } from './stack';
 
@@ -38,4 +38,18 @@ export async function startCliEnvironment(name: string): Promise<CliEnvironment>
     S3BATCH_WORKER_CONFIG: workerConfig,
   };
   return { engine, env, dir };
+}
+
+/** Runs the built CLI with `env` (and `extraEnv` over it). Never rejects for a non-zero exit. */
+export function runS3batch(env: NodeJS.ProcessEnv, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, timeoutMs: 100_000 });
+}
+
+/** Runs the CLI and expects an exit code; the error shows what it printed when it differs. */
+export async function expectS3batchExit(env: NodeJS.ProcessEnv, args: string[], code: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
+  const result = await runS3batch(env, args, extraEnv);
+  if (result.code !== code) {
+    throw new Error(`s3batch ${args.join(' ')} exited ${result.code} (${result.signal ?? ''}), expected ${code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+  return result;
 }

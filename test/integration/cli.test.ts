@@ -6,10 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, type CommandResult } from '../../scripts/lib/exec';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
 import type { JobDescriptor } from '../../src/shared/types';
-import { CLI, startCliEnvironment } from '../helpers/cli';
+import { expectS3batchExit, startCliEnvironment } from '../helpers/cli';
 import { createBucket, csvJob, putManifest, seedObjects, uniqueBucket, type Engine } from '../helpers/engine';
 
 
@@ -30,18 +29,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => engine?.close());
 
-function s3batch(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  return runCommand(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, timeoutMs: 100_000 });
-}
-
-/** Runs the CLI and expects an exit code; the message shows what it printed when it differs. */
-async function expectExit(args: string[], code: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  const result = await s3batch(args, extraEnv);
-  if (result.code !== code) {
-    throw new Error(`s3batch ${args.join(' ')} exited ${result.code} (${result.signal ?? ''}), expected ${code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-  }
-  return result;
-}
+const expectExit = (args: string[], code: number, extraEnv: NodeJS.ProcessEnv = {}) => expectS3batchExit(env, args, code, extraEnv);
 
 async function describe(jobId: string): Promise<JobDescriptor> {
   return JSON.parse((await expectExit(['describe-job', jobId, '--json'], 0)).stdout).Job as JobDescriptor;

@@ -5,6 +5,9 @@ import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
 import { parseJobId } from '../parse';
 import { reportLocation } from '../progress-bar';
+import { CliError } from '../errors';
+import { EXIT_CODES } from '../exit-codes';
+import { checkJobWorkers } from '../worker-presence';
 
 function operationName(job: JobDescriptor): string {
   return Object.keys((job.Operation as Record<string, unknown> | undefined) ?? {})[0] ?? '?';
@@ -40,7 +43,14 @@ export function describeJobCommand(ctx: CliContext): Command {
     .argument('<job-id>', 'the job', parseJobId)
     .option('--json', 'print the DescribeJob response ({ "Job": … }) as JSON')
     .action(async (jobId: string, options: { json?: boolean }) => {
-      const job = await (await ctx.jobs()).describeJob(jobId);
+      const jobs = await ctx.jobs();
+      // Before the query: a running job answers it from its worker, so with none the query could only time out.
+      const workers = await checkJobWorkers(jobs, jobId);
+      if (workers.warning) process.stderr.write(`${workers.warning}\n`);
+      if (!workers.canAnswerQueries) {
+        throw new CliError(EXIT_CODES.noWorker, `job ${jobId} is running, and only a worker can tell its status and progress: start one (above)`);
+      }
+      const job = await jobs.describeJob(jobId);
       if (options.json) printJson({ Job: job });
       else printLine(formatJob(job));
     });
