@@ -234,7 +234,8 @@ function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKe
     job.taskExecution === 'LocalActivity'
       ? proxyLocalActivities<Activities>(common)
       : // The task heartbeats while it runs, so a task lost with a crashed worker is retried within this, not
-        // after the whole start-to-close timeout. Local activities run in this worker: no server queue; only the worker gate orders them by priorityKey (worker.maxConcurrentTasks).
+        // after the whole start-to-close timeout. Local activities run in this worker: no server queue; only the
+        // worker gate orders them by priorityKey (with worker.maxConcurrentTasks).
         proxyActivities<Activities>({ ...common, heartbeatTimeout: '20 seconds', priority: { priorityKey } });
   return runTask({
     jobId,
