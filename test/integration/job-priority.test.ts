@@ -115,7 +115,9 @@ test('a higher-priority job started later overtakes a lower-priority one on a sa
   expect(lowTimes.filter((t) => t > to).length + lowTimes.filter((t) => t < from).length).toBeGreaterThan(0);
   console.log(`priority: ${lowDuringHigh} low and ${highAfterFrom} high tasks completed once the worker held all high tasks`);
   expect(highAfterFrom).toBeGreaterThan(0);
-  expect(lowDuringHigh).toBeLessThan(3);
+  // With priority 0 to 6 were seen (6 on an idle 2-core CI host, where a few low tasks already held by the worker's
+  // slots finish first); with equal priorities 17 and more.
+  expect(lowDuringHigh).toBeLessThan(10);
 }, 300_000);
 
 /** When every local-activity runTask of a job completed (the worker's clock, in its pages' local-activity markers). */

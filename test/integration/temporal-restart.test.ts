@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { runCommand } from '../../scripts/lib/exec';
 import { isProcessAlive, killPidNow, startTemporalDevServer, stopPid, type TemporalDevServer } from '../../scripts/stack/index';
+import { isPortFree } from '../../scripts/stack/health';
 import { ensureTemporalCli } from '../../scripts/tools';
 import { proceedSignal, stageQuery, waitForSignalWorkflow } from '../fixtures/workflows/wait-for-signal';
 import { freePortBlock } from '../helpers/ports';
@@ -70,6 +71,8 @@ describe('Temporal dev server restart', () => {
 
     await killPidNow(first.pid);
     expect(isProcessAlive(first.pid)).toBe(false);
+    // The kernel may take a moment to release a killed server's listening sockets (seen once on CI).
+    for (let i = 0; i < 100 && !((await isPortFree(port)) && (await isPortFree(uiPort))); i++) await new Promise((r) => setTimeout(r, 200));
 
     const second = await start([{ name: 'RestartTestFirst', type: 'Keyword' }]);
     expect(second.pid).not.toBe(first.pid);

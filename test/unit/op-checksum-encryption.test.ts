@@ -208,8 +208,9 @@ describe('computeObjectChecksum', () => {
     const { client } = fakeS3(() => ({ Body: body(), ETag: '"e"', $metadata: { httpStatusCode: 200 } }));
     const before = process.memoryUsage().arrayBuffers;
     await computeObjectChecksum.run(context(client), object, { ChecksumAlgorithm: 'MD5', ChecksumType: 'FULL_OBJECT' });
-    // Retaining the chunks would reach 512 MiB; streaming stays at what the GC lets pile up between collections.
-    expect(peak - before).toBeLessThan(128 * 1024 * 1024);
+    // Retaining the chunks would reach 512 MiB; streaming stays at what the GC lets pile up between collections
+    // (Node 24's young generation is twice Node 20's: 129 MiB was seen once on CI).
+    expect(peak - before).toBeLessThan(192 * 1024 * 1024);
   });
 
   test('error table', () => {
