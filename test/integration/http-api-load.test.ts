@@ -202,32 +202,19 @@ test('tasks of higher-priority jobs ran first (from history)', async () => {
   }
 
   // Every pair of tasks of jobs with different priorities: did the higher one complete first (by the
-  // ActivityTaskCompleted times Temporal recorded)? Both over all pairs (the server's dispatch and the worker's
-  // gate together) and over the pairs that were in the worker at once (each taken before the other completed),
-  // those the gate chose between. In arrival order, as with equal priorities, about half would be.
+  // ActivityTaskCompleted times Temporal recorded)? This is the server's priority dispatch and the worker's gate
+  // together; in arrival order about half would. Which of the two ordered a pair cannot be told from history (a
+  // task's started time is its dispatch, not its turn at the gate; with a FIFO gate the split looked the same), so
+  // the gate alone is tested in job-priority.test.ts and test/unit/priority-gate.test.ts.
   let pairs = 0;
   let higherFirst = 0;
-  let contended = 0;
-  let contendedHigherFirst = 0;
   for (const high of tasks) {
     for (const low of tasks) {
       if (high.priority <= low.priority) continue;
-      const first = high.completed < low.completed ? 1 : 0;
       pairs++;
-      higherFirst += first;
-      if (high.started < low.completed && low.started < high.completed) {
-        contended++;
-        contendedHigherFirst += first;
-      }
+      if (high.completed < low.completed) higherFirst++;
     }
   }
-  const percent = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
-  console.log(
-    `priority: the higher-priority task completed first in ${percent(higherFirst, pairs)} of ${pairs} pairs, ` +
-      `and in ${percent(contendedHigherFirst, contended)} of the ${contended} pairs in the worker at once`
-  );
-  // There was contention: many pairs waited together.
-  expect(contended).toBeGreaterThan(200);
+  console.log(`priority: the higher-priority task completed first in ${((100 * higherFirst) / pairs).toFixed(1)}% of ${pairs} pairs`);
   expect(higherFirst / pairs).toBeGreaterThan(0.75);
-  expect(contendedHigherFirst / contended).toBeGreaterThan(0.7);
 }, 120_000);
