@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
+import { pageWorkflowId } from '../src/shared/constants';
 import type { JobDescriptor } from '../src/shared/types';
 import { historyFromJSONObject, historyToJSONObject } from '../test/helpers/history-json';
 import { HISTORY_FIXTURES_DIR, secretsIn, type HistoryFixture } from '../test/helpers/history-fixtures';
@@ -309,6 +310,41 @@ const FEATURES: Feature[] = [
     },
   },
   {
+    // A page terminated by an operator: the job's page check finds it dead and restarts it from its run's start
+    // (`<job>/page-0/restart-1`), with the health-check timers in the job's history.
+    name: 'page-restart',
+    async record(r) {
+      const jobId = await taggingJob(r, 'restart', keysOf('restart', 6), { Extensions: { ...slowly, PageHealthCheckSeconds: 1 } });
+      const page = r.engine.client.workflow.getHandle(pageWorkflowId(jobId, 0));
+      await retrying('page 0 running', async () => {
+        if ((await page.describe()).status.name !== 'RUNNING') throw new Error('not running yet');
+      });
+      await page.terminate('recorded: terminated by an operator');
+      await finished(r.engine, jobId, 'Complete');
+      return [{ label: 'job', jobId }];
+    },
+    check(files) {
+      if (!files.some(({ fixture }) => fixture.workflowId.endsWith('/restart-1'))) throw new Error('no page was restarted');
+    },
+  },
+  {
+    // The manifest overwritten while the job is paused: the next page cannot read its pinned rows, signals
+    // pageFailed and fails; the job fails with the reason and reports what ran.
+    name: 'page-failure-notice',
+    async record(r) {
+      const keys = keysOf('pagefail', 9);
+      const jobId = await taggingJob(r, 'pagefail', keys, { Extensions: slowly });
+      await waitFor(r.engine, jobId, 'the first task', (j) => j.Status === 'Active' && done(j) >= 1);
+      await r.engine.jobs.pauseJob(jobId);
+      await waitFor(r.engine, jobId, 'Paused', (j) => j.Status === 'Paused');
+      await r.engine.s3.send(new PutObjectCommand({ Bucket: r.data, Key: 'manifests/pagefail.csv', Body: `${r.data},${keys[0]}\n` }));
+      await r.engine.jobs.resumeJob(jobId);
+      const end = await finished(r.engine, jobId, 'Failed');
+      if (!end.FailureReasons?.some((f) => f.FailureCode === 'ManifestETagMismatch')) throw new Error(JSON.stringify(end.FailureReasons));
+      return [{ label: 'job', jobId }];
+    },
+  },
+  {
     name: 'restore-wait',
     expectFiles: ['job-page-0-run-2.json'],
     async record(r) {
@@ -407,7 +443,8 @@ async function download(engine: Engine, job: RecordedJob): Promise<{ file: strin
     );
   add(job.label, jobRuns);
   for (const pageId of pageIds) {
-    const index = pageId.slice(pageId.lastIndexOf('/page-') + '/page-'.length);
+    // `<job>/page-3` → `3`; a restarted page, `<job>/page-3/restart-1` → `3-restart-1`.
+    const index = pageId.slice(pageId.lastIndexOf('/page-') + '/page-'.length).replaceAll('/', '-');
     add(`${job.label}-page-${index}`, await retrying(pageId, () => chainOf(engine, pageId)));
   }
   return out;
