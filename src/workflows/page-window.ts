@@ -87,7 +87,7 @@ export async function runPages(run: JobRun, s: JobState): Promise<void> {
       // One timer per check, however many signals wake the loop meanwhile.
       if (!pageCheck.armed) {
         pageCheck.armed = true;
-        void sleep((ext.PageHealthCheckSeconds ?? DEFAULT_PAGE_HEALTH_CHECK_SECONDS) * 1000).then(() => {
+        void sleep(pageCheckSeconds(s, running) * 1000).then(() => {
           pageCheck.armed = false;
           pageCheck.due = true;
           run.changes++;
@@ -97,6 +97,19 @@ export async function runPages(run: JobRun, s: JobState): Promise<void> {
     const seen = run.changes;
     await condition(() => run.changes !== seen);
   }
+}
+
+/**
+ * Seconds until the next check of the pages in flight. When every page in flight only waits for restores, no task runs
+ * and each page wakes only every few MaxPollSeconds itself: checking on them as often as on running pages would fill
+ * the job's history over a wait of days, so the check then comes every MaxPollSeconds, if that is longer.
+ */
+function pageCheckSeconds(s: JobState, running: number): number {
+  const every = s.job.extensions.PageHealthCheckSeconds ?? DEFAULT_PAGE_HEALTH_CHECK_SECONDS;
+  const maxPoll = s.job.extensions.WaitForRestore?.MaxPollSeconds;
+  if (running > 0 || maxPoll === undefined || maxPoll <= every) return every;
+  // Jobs whose runs began before this backoff keep their timers.
+  return patched('page-check-backoff') ? maxPoll : every;
 }
 
 /**

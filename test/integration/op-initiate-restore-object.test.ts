@@ -184,13 +184,34 @@ test('WaitForRestore: a restore that does not finish in time fails its task with
   expect(report.rows[0]!.message).toMatch(/had not finished within 4 seconds \(WaitForRestore.TimeoutHours\)/);
 });
 
-test('WaitForRestore: waiting pages leave the window to later pages; a cancel reports every waiting row once', async () => {
+/** The durations of the timers the job workflow started (in seconds, in order), once `until` holds for them. */
+async function jobTimerSeconds(jobId: string, until: (seconds: number[]) => boolean): Promise<number[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const history = await engine.client.workflow.getHandle(jobId).fetchHistory();
+    const seconds = (history.events ?? []).flatMap((e) => {
+      const timeout = e.timerStartedEventAttributes?.startToFireTimeout;
+      return timeout ? [Number(timeout.seconds ?? 0) + (timeout.nanos ?? 0) / 1e9] : [];
+    });
+    if (until(seconds)) return seconds;
+    if (Date.now() > deadline) throw new Error(`job timers: ${seconds.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+test('WaitForRestore: waiting pages leave the window to later pages and are checked on less often; a cancel reports every waiting row once', async () => {
   const keys = Array.from({ length: 6 }, (_, i) => `window/${i}.bin`);
   // Restores that never finish while the test watches.
   await putWithRestoreUnderWay(keys);
   const manifest = await putManifest(moto, data, 'window', rowsOf(keys));
   const request = csvJob(manifest, { S3InitiateRestoreObject: { ExpirationInDays: 1 } }, reports, {
-    Extensions: { ...onMoto, PageSize: 1, MaxConcurrentPages: 1, WaitForRestore: { InitialPollSeconds: 1, MaxPollSeconds: 5 } },
+    Extensions: {
+      ...onMoto,
+      PageSize: 1,
+      MaxConcurrentPages: 1,
+      PageHealthCheckSeconds: 1,
+      WaitForRestore: { InitialPollSeconds: 1, MaxPollSeconds: 5 },
+    },
   });
   const { jobId } = await engine.jobs.createJob(request);
 
@@ -206,6 +227,11 @@ test('WaitForRestore: waiting pages leave the window to later pages; a cancel re
   expect(await countRunningPages(jobId)).toBe(described.S3Batch.PagesTotal);
   expect(described.Status).toBe('Active');
   expect(described.ProgressSummary.NumberOfTasksSucceeded + described.ProgressSummary.NumberOfTasksFailed).toBe(0);
+
+  // Once every page only waits, the job checks on its pages every MaxPollSeconds (5 s), no longer every
+  // PageHealthCheckSeconds (1 s): its history does not fill with checks over a long wait.
+  const checkTimers = await jobTimerSeconds(jobId, (seconds) => seconds.includes(5));
+  expect(checkTimers.slice(checkTimers.indexOf(5))).toEqual(checkTimers.slice(checkTimers.indexOf(5)).map(() => 5));
 
   await engine.jobs.cancelJob(jobId, 'test: stop waiting');
   const job = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 60_000 });
