@@ -35,7 +35,7 @@ import {
   type Engine,
 } from '../test/helpers/engine';
 import { startFaultProxy, type FaultProxy } from '../test/helpers/s3-fault-proxy';
-import { motoClient } from '../test/helpers/stack';
+import { getStack, motoClient } from '../test/helpers/stack';
 
 process.env.S3BATCH_STACK_STATE ??= resolve(__dirname, '..', '.stack', 'state.json');
 
@@ -367,6 +367,44 @@ const FEATURES: Feature[] = [
         if (end.ProgressSummary.NumberOfTasksSucceeded !== 3) throw new Error(JSON.stringify(end.ProgressSummary));
         return [{ label: 'job', jobId }];
       } finally {
+        moto.destroy();
+      }
+    },
+  },
+  {
+    // Every page in flight only waits for restores that do not finish: the job checks on its pages every
+    // MaxPollSeconds instead of every PageHealthCheckSeconds (the page-check-backoff patch), then is cancelled.
+    name: 'restore-wait-check-backoff',
+    async record(r) {
+      const moto = motoClient();
+      const transition = (body: object | undefined) =>
+        fetch(`${getStack().moto.endpoint}/moto-api/state-manager/${body ? 'set' : 'unset'}-transition`, {
+          method: 'POST',
+          body: JSON.stringify({ model_name: 's3::keyrestore', ...(body ? { transition: body } : {}) }),
+        });
+      try {
+        // Restores read "in progress" at their next thousand checks.
+        await transition({ progression: 'manual', times: 1000 });
+        const bucket = uniqueBucket('rec-restore-wait');
+        await moto.send(new CreateBucketCommand({ Bucket: bucket }));
+        const keys = keysOf('waiting', 2);
+        for (const key of keys) {
+          await moto.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body of ${key}`, StorageClass: 'GLACIER' }));
+        }
+        const manifest = await putManifest(moto, bucket, 'waiting', rows(bucket, keys));
+        const request = csvJob(manifest, { S3InitiateRestoreObject: { ExpirationInDays: 1 } }, bucket, {
+          Extensions: { Connection: 'moto', PageSize: 1, PageHealthCheckSeconds: 1, WaitForRestore: { InitialPollSeconds: 1, MaxPollSeconds: 2 } },
+        });
+        const { jobId } = await r.engine.jobs.createJob(request);
+        await retrying('a check timer of MaxPollSeconds', async () => {
+          const history = await r.engine.jobs.handle(jobId).fetchHistory();
+          if (!history.events?.some((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) === 2)) throw new Error('not yet');
+        });
+        await r.engine.jobs.cancelJob(jobId, 'recorded: stop waiting');
+        await finished(r.engine, jobId, 'Cancelled');
+        return [{ label: 'job', jobId }];
+      } finally {
+        await transition(undefined);
         moto.destroy();
       }
     },
