@@ -10,7 +10,9 @@ export const USAGE = `npm run bench -- [options]
   --objects N[,N...]        objects per run, e.g. 10000 or 1000,10000,100000 (default 10000)
   --size BYTES              object size in bytes (default 1024)
   --operation OP[,OP...]    copy, tagging (default copy,tagging)
-  --concurrency C           requests in flight for every contender (default 64)
+  --concurrency C[,C...]    requests in flight for every contender, each value a run of its own (default 64)
+  --latency-ms MS           S3 latency added each way (a Toxiproxy in front of MinIO, for every contender), as
+                            from a worker to a real S3 region; 0 talks to MinIO directly (default 0)
   --contenders LIST         limit, s5cmd, s3-batch (default all three; s5cmd runs for copy only)
   --modes LIST              s3-batch task execution: Activity, LocalActivity (default both)
   --pages LIST              s3-batch MaxConcurrentPages values to try (default 4); tasks per page = C / pages
@@ -30,7 +32,8 @@ export const BenchOptions = z
     objects: countList(1_000_000).default([10000]),
     size: count.max(64 * 1024 * 1024).default(1024),
     operation: choiceList(['copy', 'tagging']).default(['copy', 'tagging']),
-    concurrency: count.max(1024).default(64),
+    concurrency: countList(1024).default([64]),
+    latencyMs: z.coerce.number<string>().int().min(0).max(1000).default(0),
     contenders: choiceList(['limit', 's5cmd', 's3-batch']).default(['limit', 's5cmd', 's3-batch']),
     modes: choiceList(['Activity', 'LocalActivity']).default(['Activity', 'LocalActivity']),
     pages: countList(64).default([4]),
@@ -57,6 +60,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
         size: { type: 'string' },
         operation: { type: 'string' },
         concurrency: { type: 'string' },
+        'latency-ms': { type: 'string' },
         contenders: { type: 'string' },
         modes: { type: 'string' },
         pages: { type: 'string' },
@@ -70,16 +74,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     throw new BenchUsageError(`${(err as Error).message}\n\n${USAGE}`);
   }
   if (values.help) return 'help';
-  const { help: _help, ...rest } = values;
-  const parsed = BenchOptions.safeParse(rest);
+  const { help: _help, 'latency-ms': latencyMs, ...rest } = values;
+  const parsed = BenchOptions.safeParse({ ...rest, latencyMs });
   if (!parsed.success) {
-    const where = (path: PropertyKey[]) => `--${String(path[0])}${path.length > 1 ? ` item ${Number(path[1]) + 1}` : ''}`;
+    const flag = (key: PropertyKey) => (key === 'latencyMs' ? 'latency-ms' : String(key));
+    const where = (path: PropertyKey[]) => `--${flag(path[0]!)}${path.length > 1 ? ` item ${Number(path[1]) + 1}` : ''}`;
     const problems = parsed.error.issues.map((i) => `  ${where(i.path)}: ${i.message}`).join('\n');
     throw new BenchUsageError(`bad option:\n${problems}\n\n${USAGE}`);
   }
   for (const pages of parsed.data.pages) {
-    if (parsed.data.concurrency % pages !== 0) {
-      throw new BenchUsageError(`--pages ${pages} does not divide --concurrency ${parsed.data.concurrency}: each page runs concurrency/pages tasks at once`);
+    for (const concurrency of parsed.data.concurrency) {
+      if (concurrency % pages !== 0) {
+        throw new BenchUsageError(`--pages ${pages} does not divide --concurrency ${concurrency}: each page runs concurrency/pages tasks at once`);
+      }
     }
   }
   return parsed.data;

@@ -8,11 +8,13 @@ export interface RunResult {
   objects: number;
   objectSize: number;
   concurrency: number;
+  /** S3 latency added each way for every contender of the run (a Toxiproxy in front of MinIO); 0 or absent: none. */
+  latencyMs?: number;
   /** Objects that show this run's work afterwards (counted in S3, not taken from the contender's word). */
   verified: number;
   seconds: number;
   tasksPerSecond: number;
-  /** tasksPerSecond / the limit's, for the same operation and N (undefined when no limit run). */
+  /** tasksPerSecond / the limit's, for the same operation, N, concurrency and latency (undefined when no limit run). */
   ratioToLimit?: number;
   peakRssBytes: number;
   /** Temporal history events per 1,000 tasks, over the job's and its pages' runs (s3-batch only). */
@@ -30,7 +32,14 @@ export interface RunResult {
 
 export function withRatios(results: RunResult[]): RunResult[] {
   return results.map((r) => {
-    const limit = results.find((l) => l.contender === 'limit' && l.operation === r.operation && l.objects === r.objects);
+    const limit = results.find(
+      (l) =>
+        l.contender.startsWith('limit') &&
+        l.operation === r.operation &&
+        l.objects === r.objects &&
+        l.concurrency === r.concurrency &&
+        (l.latencyMs ?? 0) === (r.latencyMs ?? 0)
+    );
     return limit ? { ...r, ratioToLimit: r.tasksPerSecond / limit.tasksPerSecond } : r;
   });
 }
@@ -38,11 +47,12 @@ export function withRatios(results: RunResult[]): RunResult[] {
 const mib = (bytes: number) => (bytes ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : '-');
 
 export function formatTable(results: RunResult[]): string {
-  const header = ['operation', 'objects', 'contender', 'tasks/s', 'x limit', 'seconds', 'first task', 'peak RSS', 'events/1k', 'CPU s/1k: own+temporal+minio', 'verified'];
+  const header = ['operation', 'objects', 'contender', 'in flight', 'tasks/s', 'x limit', 'seconds', 'first task', 'peak RSS', 'events/1k', 'CPU s/1k: own+temporal+minio', 'verified'];
   const rows = results.map((r) => [
     r.operation,
     r.objects.toLocaleString('en-US'),
     r.contender,
+    `${r.concurrency}${r.latencyMs ? ` +${r.latencyMs} ms` : ''}`,
     r.tasksPerSecond.toFixed(0),
     r.ratioToLimit === undefined ? '-' : r.ratioToLimit.toFixed(2),
     r.seconds.toFixed(1),

@@ -25,12 +25,29 @@ import { runS5cmd } from './contenders/s5cmd';
 import { BenchUsageError, parseBenchArgs, USAGE, type BenchOptions } from './options';
 import { formatTable, type RunResult, withRatios } from './results';
 import { seedSource, sourceBucket } from './workload';
+import { startToxiproxy, type Toxiproxy } from '../test/helpers/toxiproxy';
+import type { StackState } from '../scripts/stack/state';
 const ROOT = resolve(__dirname, '..');
 
 function s3BatchSettings(options: BenchOptions): S3BatchSettings[] {
   return options.modes.flatMap((mode) =>
     options.pages.flatMap((pages) => options.slots.flatMap((slots) => options.workers.map((workers) => ({ mode, pages, slots, workers }))))
   );
+}
+
+/**
+ * The stack as the contenders see it: with `--latency-ms`, S3 is a Toxiproxy in front of MinIO that delays each
+ * direction by that much (as a worker a region away from S3 sees it), so concurrency rather than CPU bounds the run.
+ * The bench's own checks, and the CPU it reads from MinIO's process, still go to MinIO itself.
+ */
+async function stackWithLatency(stack: StackState, latencyMs: number): Promise<{ stack: StackState; toxiproxy?: Toxiproxy }> {
+  if (latencyMs === 0) return { stack };
+  const toxiproxy = await startToxiproxy();
+  const listen = await toxiproxy.proxy('s3', new URL(stack.s3.endpoint).host);
+  for (const stream of ['upstream', 'downstream'] as const) {
+    await toxiproxy.addToxic('s3', { name: `latency-${stream}`, type: 'latency', stream, attributes: { latency: latencyMs, jitter: 0 } });
+  }
+  return { stack: { ...stack, s3: { ...stack.s3, endpoint: `http://${listen}` } }, toxiproxy };
 }
 
 function machine() {
@@ -53,6 +70,10 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: stack.temporal.namespace });
   const runId = Date.now().toString(36);
   const results: RunResult[] = [];
+  const seen = await stackWithLatency(stack, options.latencyMs);
+  // Labels say the concurrency and latency when a run has more than one of them to tell apart.
+  const suffix = (concurrency: number) =>
+    options.concurrency.length > 1 || options.latencyMs > 0 ? ` @${concurrency}${options.latencyMs ? ` +${options.latencyMs} ms` : ''}` : '';
   try {
     const most = Math.max(...options.objects);
     console.log(`Seeding ${most} objects of ${options.size} bytes in s3://${sourceBucket(options.size)} ...`);
@@ -60,36 +81,40 @@ async function main(): Promise<void> {
 
     for (const operation of options.operation) {
       for (const objects of [...options.objects].sort((a, b) => a - b)) {
-        const runs: Array<[string, (ctx: ContenderContext) => Promise<RunResult>]> = [];
-        if (options.contenders.includes('limit')) runs.push(['limit', runLimit]);
-        if (s5cmd && operation === 'copy') runs.push(['s5cmd', (ctx) => runS5cmd(ctx, s5cmd)]);
-        if (options.contenders.includes('s3-batch')) {
-          for (const settings of s3BatchSettings(options)) {
-            runs.push([s3BatchLabel(settings, options.concurrency), (ctx) => runS3Batch(ctx, client, settings)]);
+        for (const concurrency of options.concurrency) {
+          const runs: Array<[string, (ctx: ContenderContext) => Promise<RunResult>]> = [];
+          if (options.contenders.includes('limit')) runs.push([`limit${suffix(concurrency)}`, runLimit]);
+          if (s5cmd && operation === 'copy') runs.push([`s5cmd${suffix(concurrency)}`, (ctx) => runS5cmd(ctx, s5cmd)]);
+          if (options.contenders.includes('s3-batch')) {
+            for (const settings of s3BatchSettings(options)) {
+              runs.push([`${s3BatchLabel(settings, concurrency)}${suffix(concurrency)}`, (ctx) => runS3Batch(ctx, client, settings)]);
+            }
           }
-        }
-        for (const [label, run] of runs) {
-          const slug = label.replace(/[^A-Za-z0-9]+/g, '-');
-          const ctx: ContenderContext = {
-            stack,
-            s3,
-            objectSize: options.size,
-            concurrency: options.concurrency,
-            target: {
-              operation,
-              sourceBucket: sourceBucket(options.size),
-              objects,
-              mark: operation === 'copy' ? `runs/${runId}/${slug}/` : `${runId}-${slug}`,
-            },
-          };
-          console.log(`${operation} x ${objects}: ${label} ...`);
-          const result = await run(ctx);
-          console.log(`  ${result.tasksPerSecond.toFixed(0)} tasks/s, ${result.seconds.toFixed(1)} s, verified ${result.verified}/${objects}`);
-          results.push(result);
+          for (const [label, run] of runs) {
+            const slug = label.replace(/[^A-Za-z0-9]+/g, '-');
+            const ctx: ContenderContext = {
+              stack: seen.stack,
+              s3,
+              objectSize: options.size,
+              concurrency,
+              latencyMs: options.latencyMs,
+              target: {
+                operation,
+                sourceBucket: sourceBucket(options.size),
+                objects,
+                mark: operation === 'copy' ? `runs/${runId}/${slug}/` : `${runId}-${slug}`,
+              },
+            };
+            console.log(`${operation} x ${objects}: ${label} ...`);
+            const result = await run(ctx);
+            console.log(`  ${result.tasksPerSecond.toFixed(0)} tasks/s, ${result.seconds.toFixed(1)} s, verified ${result.verified}/${objects}`);
+            results.push({ ...result, contender: label });
+          }
         }
       }
     }
   } finally {
+    await seen.toxiproxy?.close();
     await connection.close();
     s3.destroy();
   }
@@ -103,7 +128,9 @@ async function main(): Promise<void> {
   const m = machine();
   await renderThroughputChart(final, pngPath, {
     title: 'Tasks per second on the local stack (MinIO, Temporal dev server)',
-    subtitle: `${m.cores} cores (${m.cpu}), ${options.size}-byte objects, ${options.concurrency} requests in flight`,
+    subtitle:
+      `${m.cores} cores (${m.cpu}), ${options.size}-byte objects, ${options.concurrency.join(' or ')} requests in flight` +
+      (options.latencyMs ? `, S3 latency +${options.latencyMs} ms each way` : ''),
   });
   console.log(`Wrote ${jsonPath} and ${pngPath}`);
   const short = final.filter((r) => r.verified !== r.objects);

@@ -12,6 +12,8 @@ export interface ContenderContext {
   target: RunTarget;
   objectSize: number;
   concurrency: number;
+  /** S3 latency added each way (ctx.stack.s3.endpoint is then the Toxiproxy in front of MinIO). */
+  latencyMs: number;
 }
 
 /** Marks the timed span of a run: set-up before `start()` and checks after `finish()` are not timed. */
@@ -63,6 +65,7 @@ export async function measure(
     objects: ctx.target.objects,
     objectSize: ctx.objectSize,
     concurrency: ctx.concurrency,
+    latencyMs: ctx.latencyMs,
     verified,
     seconds,
     tasksPerSecond: ctx.target.objects / seconds,

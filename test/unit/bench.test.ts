@@ -10,7 +10,8 @@ describe('bench flags', () => {
       objects: [10000],
       size: 1024,
       operation: ['copy', 'tagging'],
-      concurrency: 64,
+      concurrency: [64],
+      latencyMs: 0,
       contenders: ['limit', 's5cmd', 's3-batch'],
       modes: ['Activity', 'LocalActivity'],
       pages: [4],
@@ -21,15 +22,18 @@ describe('bench flags', () => {
   });
 
   test('lists and numbers are parsed', () => {
-    const options = parseBenchArgs(['--objects', '1000,100000', '--operation', 'copy', '--modes', 'LocalActivity', '--pages', '2,8', '--concurrency', '32']);
-    expect(options).toMatchObject({ objects: [1000, 100000], operation: ['copy'], modes: ['LocalActivity'], pages: [2, 8], concurrency: 32 });
+    const options = parseBenchArgs(['--objects', '1000,100000', '--operation', 'copy', '--modes', 'LocalActivity', '--pages', '2,8', '--concurrency', '32,256', '--latency-ms', '20']);
+    expect(options).toMatchObject({ objects: [1000, 100000], operation: ['copy'], modes: ['LocalActivity'], pages: [2, 8], concurrency: [32, 256], latencyMs: 20 });
   });
 
   test.each([
     [['--objects', '10,ten'], /--objects item 2: .*number/i],
     [['--operation', 'delete'], /--operation item 1: /],
-    [['--concurrency', '0'], /--concurrency: /],
+    [['--concurrency', '0'], /--concurrency item 1: /],
     [['--pages', '3'], /--pages 3 does not divide --concurrency 64/],
+    [['--pages', '4', '--concurrency', '64,6'], /--pages 4 does not divide --concurrency 6/],
+    [['--latency-ms=-1'], /--latency-ms: /],
+    [['--latency-ms', 'soon'], /--latency-ms: /],
     [['--speed', 'max'], /Unknown option '--speed'/],
   ])('%j is refused, naming the flag', (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
@@ -62,11 +66,24 @@ describe('bench results', () => {
     expect(rows.map((r) => r.ratioToLimit)).toEqual([1, 0.75, 1, 0.25]);
   });
 
+  test('ratios are to the limit at the same concurrency and S3 latency', () => {
+    const at = (r: RunResult, concurrency: number, latencyMs: number) => ({ ...r, concurrency, latencyMs });
+    const rows = withRatios([
+      at(result('limit @64 +20 ms', 'copy', 100), 64, 20),
+      at(result('limit @256 +20 ms', 'copy', 400), 256, 20),
+      at(result('s3-batch', 'copy', 80), 64, 20),
+      at(result('s3-batch', 'copy', 320), 256, 20),
+      at(result('s3-batch', 'copy', 50), 256, 0),
+    ]);
+    expect(rows.map((r) => r.ratioToLimit)).toEqual([1, 1, 0.8, 0.8, undefined]);
+    expect(formatTable(rows).split('\n')[3]).toMatch(/\| 256 \+20 ms \|/);
+  });
+
   test('the table has a row per run, with the ratio and the CPU split', () => {
     const table = formatTable(withRatios([result('limit', 'copy', 400), result('s3-batch', 'copy', 300)]));
     const lines = table.split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[3]).toMatch(/\| copy +\| 1,000 +\| s3-batch +\| +300 \| +0\.75 \|.*\| +100 MiB \|.*2\.0\+1\.0\+1\.5 \| 1000\/1000 \|/);
+    expect(lines[3]).toMatch(/\| copy +\| 1,000 +\| s3-batch +\| +64 \| +300 \| +0\.75 \|.*\| +100 MiB \|.*2\.0\+1\.0\+1\.5 \| 1000\/1000 \|/);
   });
 });
 
