@@ -8,7 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { Client, Connection, type DataConverter } from '@temporalio/client';
-import { PEM_FIELD_DESCRIPTIONS, type TemporalConnectionSettings, type TemporalTls } from './schemas/temporal-connection';
+import {
+  PEM_FIELD_DESCRIPTIONS,
+  TemporalConnectionConfig,
+  type TemporalConnectionConfigInput,
+  type TemporalConnectionSettings,
+  type TemporalTls,
+} from './schemas/temporal-connection';
 
 /** What the SDK's Connection.connect and NativeConnection.connect take from us. */
 export interface TemporalConnectOptions {
@@ -64,19 +70,24 @@ export function describeTemporalSecurity(settings: TemporalConnectionSettings): 
 }
 
 /**
- * A Temporal Client for `settings` (the library's way in: `new JobClient(await connectTemporalClient(...))`).
- * Close it with `client.connection.close()`.
+ * A Temporal Client for a `temporal` section (the library's way in: `new JobClient(await connectTemporalClient({
+ * address, namespace, tls: { clientCertFile, clientKeyFile, serverCaFile } }))`). Only the connection fields and the
+ * namespace are read (a whole worker or API config section may be passed); they are validated here, problems thrown
+ * as TemporalConnectionError. Close it with `client.connection.close()`.
  */
 export async function connectTemporalClient(
-  settings: TemporalConnectionSettings & { namespace: string },
+  settings: TemporalConnectionConfigInput & { taskQueue?: string; priorityLevels?: number },
   options: { env?: NodeJS.ProcessEnv; connectTimeoutMs?: number; dataConverter?: DataConverter } = {}
 ): Promise<Client> {
-  const connectOptions = temporalConnectOptions(settings, options.env);
+  const { address, namespace, tls, apiKeyFile, apiKeyEnv } = settings;
+  const parsed = TemporalConnectionConfig.safeParse({ address, namespace, tls, apiKeyFile, apiKeyEnv });
+  if (!parsed.success) throw new TemporalConnectionError(parsed.error.issues.map((i) => `temporal.${i.path.join('.')}: ${i.message}`));
+  const connectOptions = temporalConnectOptions(parsed.data, options.env);
   const connection = await Connection.connect({
     ...connectOptions,
     ...(options.connectTimeoutMs !== undefined ? { connectTimeout: options.connectTimeoutMs } : {}),
   });
-  return new Client({ connection, namespace: settings.namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
+  return new Client({ connection, namespace: parsed.data.namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
 }
 
 function readApiKey(settings: TemporalConnectionSettings, env: NodeJS.ProcessEnv, where: string, problems: string[]): string | undefined {

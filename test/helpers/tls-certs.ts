@@ -1,6 +1,6 @@
 /**
  * Certificates for the TLS tests, made with openssl in a fresh temporary folder: a CA, a server certificate for
- * 127.0.0.1 / localhost signed by it, a client certificate signed by it, and a second CA with a client certificate of
+ * 127.0.0.1 / localhost (and apikey.localhost, see temporal-tls-server.ts) signed by it, a client certificate signed by it, and a second CA with a client certificate of
  * its own (one the server must refuse). EC P-256 keys, so making them takes milliseconds.
  */
 import { execFileSync } from 'node:child_process';
@@ -46,7 +46,7 @@ function makeLeaf(dir: string, name: string, ca: CertPair, extensions: string): 
 export function makeTestCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 's3batch-tls-'));
   const ca = makeCa(dir, 'ca');
-  const server = makeLeaf(dir, 'server', ca, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
+  const server = makeLeaf(dir, 'server', ca, 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:apikey.localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
   const client = makeLeaf(dir, 'client', ca, 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');
   const strangerCa = makeCa(dir, 'stranger-ca');
   const strangerClient = makeLeaf(dir, 'stranger-client', strangerCa, 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');

@@ -215,3 +215,13 @@ describe('mistakes, each named by its field before connecting', () => {
     }
   });
 });
+
+test('the client library validates its settings before connecting', async () => {
+  const { connectTemporalClient } = await import('../../src/client');
+  await expect(connectTemporalClient({ address: '127.0.0.1:1', namespace: 's3-batch', tls: { clientCertFile: certs.client.cert } })).rejects.toThrow(
+    /temporal\.tls\.clientKeyFile: a client certificate needs its private key/
+  );
+  await expect(connectTemporalClient({ address: '127.0.0.1:1', namespace: 's3-batch', apiKeyEnv: 'NO_SUCH_VARIABLE' }, { env: {} })).rejects.toThrow(
+    TemporalConnectionError
+  );
+});
