@@ -7,7 +7,7 @@
  * without client authentication (see temporal-tls-server.ts). Afterwards no history on this server holds the client
  * key or the API key.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,7 @@ import { parseWorkerConfig, type WorkerConfig } from '../../src/schemas/worker-c
 import { connectTemporalClient } from '../../src/temporal-connection';
 import { createWorker, type BuiltWorker } from '../../src/worker-runtime';
 import { buildCli, CLI, runS3batch } from '../helpers/cli';
+import { linesUntil } from '../helpers/child-output';
 import { freePortBlock } from '../helpers/ports';
 import { createBucket, csvJob, manifestKey, putManifest, readReport, seedObjects, stackWorkerConfig, uniqueBucket } from '../helpers/engine';
 import { scanHistoriesForSecrets } from '../helpers/history-secrets';
@@ -251,17 +252,3 @@ test('no history on the TLS server holds the client key or the API key', async (
     await client.connection.close();
   }
 });
-
-/** The child's stdout and stderr until they match (or the child exits, which fails the test with its output). */
-function linesUntil(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      if (pattern.test(text)) resolvePromise(text);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the API exited (${code}) before ${pattern}:\n${text}`)));
-  });
-}
