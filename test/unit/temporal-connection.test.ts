@@ -3,6 +3,7 @@
  * mistake named by its field before anything connects, with no secret in a message.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliContext } from '../../src/cli/context';
@@ -165,6 +166,17 @@ describe('mistakes, each named by its field before connecting', () => {
     const encrypted = join(certs.dir, 'encrypted-key.pem');
     execFileSync('openssl', ['pkcs8', '-topk8', '-in', certs.client.key, '-out', encrypted, '-passout', 'pass:secret-passphrase', '-v2', 'aes-256-cbc']);
     expect(configProblem({ tls: { clientCertFile: certs.client.cert, clientKeyFile: encrypted } })).toMatch(/clientKeyFile .*: the private key is encrypted with a passphrase/);
+  });
+
+  test('an expired client certificate (the clock moved past its end)', () => {
+    const validTo = Date.parse(new X509Certificate(readFileSync(certs.client.cert)).validTo);
+    const now = jest.spyOn(Date, 'now').mockReturnValue(validTo + 1000);
+    try {
+      expect(configProblem(mtls())).toMatch(/temporal\.tls\.clientCertFile .*: the client certificate expired on /);
+    } finally {
+      now.mockRestore();
+    }
+    expect(() => workerOptions(mtls())).not.toThrow();
   });
 
   test('variables named but unset or empty', () => {
