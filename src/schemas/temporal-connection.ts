@@ -50,10 +50,10 @@ export const TemporalTls = z
     const hasCert = tls.clientCertFile !== undefined || tls.clientCertEnv !== undefined;
     const hasKey = tls.clientKeyFile !== undefined || tls.clientKeyEnv !== undefined;
     if (hasCert && !hasKey) {
-      ctx.addIssue({ code: 'custom', path: ['clientKeyFile'], message: 'a client certificate needs its private key: set clientKeyFile or clientKeyEnv' });
+      ctx.addIssue({ code: 'custom', path: ['clientKeyFile'], message: 'a client certificate needs its private key: set clientKeyFile or clientKeyEnv (or S3BATCH_TEMPORAL_TLS_KEY)' });
     }
     if (hasKey && !hasCert) {
-      ctx.addIssue({ code: 'custom', path: ['clientCertFile'], message: 'a client key needs its certificate: set clientCertFile or clientCertEnv' });
+      ctx.addIssue({ code: 'custom', path: ['clientCertFile'], message: 'a client key needs its certificate: set clientCertFile or clientCertEnv (or S3BATCH_TEMPORAL_TLS_CERT)' });
     }
   });
 export type TemporalTls = z.infer<typeof TemporalTls>;
@@ -90,10 +90,10 @@ export interface TemporalConnectionSettings {
 export function refineTemporalConnection(settings: Partial<TemporalConnectionSettings>, ctx: z.RefinementCtx): void {
   const hasApiKey = settings.apiKeyFile !== undefined || settings.apiKeyEnv !== undefined;
   if (settings.apiKeyFile !== undefined && settings.apiKeyEnv !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['apiKeyFile'], message: 'give apiKeyFile or apiKeyEnv, not both' });
+    ctx.addIssue({ code: 'custom', path: ['apiKeyFile'], message: 'give apiKeyFile or apiKeyEnv (S3BATCH_TEMPORAL_API_KEY_FILE or S3BATCH_TEMPORAL_API_KEY), not both' });
   }
   if (hasApiKey && settings.tls === false) {
-    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'an API key is only sent over TLS: remove "tls": false' });
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'an API key is only sent over TLS: remove "tls": false (or S3BATCH_TEMPORAL_TLS=false)' });
   }
   const tls = typeof settings.tls === 'object' ? settings.tls : undefined;
   if (hasApiKey && tls && (tls.clientCertFile !== undefined || tls.clientCertEnv !== undefined)) {

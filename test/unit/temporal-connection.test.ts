@@ -126,8 +126,8 @@ describe('mistakes, each named by its field before connecting', () => {
 
   test('a file and a variable for the same thing', () => {
     expect(configProblem({ tls: { ...mtls().tls, clientCertEnv: 'PEM' } })).toMatch(/temporal\.tls\.clientCertFile: give clientCertFile or clientCertEnv, not both/);
-    expect(configProblem({ apiKeyFile: '/k', apiKeyEnv: 'K' })).toMatch(/temporal\.apiKeyFile: give apiKeyFile or apiKeyEnv, not both/);
-    expect(configProblem({}, { S3BATCH_TEMPORAL_API_KEY: API_KEY, S3BATCH_TEMPORAL_API_KEY_FILE: '/k' })).toMatch(/give apiKeyFile or apiKeyEnv, not both/);
+    expect(configProblem({ apiKeyFile: '/k', apiKeyEnv: 'K' })).toMatch(/temporal\.apiKeyFile: give apiKeyFile or apiKeyEnv \(.*\), not both/);
+    expect(configProblem({}, { S3BATCH_TEMPORAL_API_KEY: API_KEY, S3BATCH_TEMPORAL_API_KEY_FILE: '/k' })).toMatch(/give apiKeyFile or apiKeyEnv \(.*\), not both/);
   });
 
   test('a client certificate and an API key together; an API key over plain TCP', () => {
