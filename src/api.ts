@@ -7,7 +7,7 @@
 // First: on a Node older than 24 this says so and exits before anything else loads.
 import './node-version-guard';
 import { clientDataConverter } from './codec/data-converter';
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporalClient, describeTemporalSecurity, TemporalConnectionError } from './temporal-connection';
 import { JobClient } from './job-client';
 import { ApiConfigError, loadApiConfig, withLocalStackDefaults } from './http-api/config';
 import { findLocalStack } from './local-stack';
@@ -24,15 +24,15 @@ async function main(): Promise<void> {
         'Give each key "accounts", "access" and "roles" to scope them (README, HTTP API).'
     );
   }
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: clientDataConverter() });
+  const client = await connectTemporalClient(config.temporal, { dataConverter: clientDataConverter() });
+  const connection = client.connection;
   const api = await startApiServer({
     config,
     jobs: new JobClient(client, { taskQueue: config.temporal.taskQueue }),
     log: (line) => console.log(line),
   });
   console.log(
-    `s3-batch API on ${api.url} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}); ${config.secrets.size} access key(s)${config.mode === 'scoped' ? ' scoped to their accounts' : ''}${config.accountId ? `, account ${config.accountId}` : ''}`
+    `s3-batch API on ${api.url} (Temporal ${config.temporal.address}, ${describeTemporalSecurity(config.temporal)}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}); ${config.secrets.size} access key(s)${config.mode === 'scoped' ? ' scoped to their accounts' : ''}${config.accountId ? `, account ${config.accountId}` : ''}`
   );
   const stop = async () => {
     await api.close();
@@ -44,6 +44,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ApiConfigError ? err.message : err);
+  console.error(err instanceof ApiConfigError || err instanceof TemporalConnectionError ? err.message : err);
   process.exit(1);
 });

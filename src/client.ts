@@ -4,6 +4,8 @@
  * validate with; the message definitions let a service query and update a job without the client too.
  *
  *   const jobs = new JobClient(temporalClient, { taskQueue: 's3-batch' });
+ *   // or connected as the worker is, e.g. over mTLS (or apiKeyFile / apiKeyEnv for Temporal Cloud):
+ *   const jobs = new JobClient(await connectTemporalClient({ address, namespace, tls: { clientCertFile, clientKeyFile, serverCaFile } }));
  *   const { jobId } = await jobs.createJob(request);
  *   const job = await jobs.waitForCompletion(jobId, { onProgress: (j) => console.log(j.S3Batch.Summary) });
  */
@@ -48,3 +50,12 @@ export { JOB_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE } from './shared/constants';
 export { clientDataConverter, dataConverterFor } from './codec/data-converter';
 export { AesGcmCodec } from './codec/aes-gcm-codec';
 export { payloadKeysFromEnv, PAYLOAD_KEYS_ENV, type PayloadKeys } from './codec/payload-keys';
+/** Connecting as the worker does: the same `temporal` fields (address, namespace, tls, apiKeyFile, apiKeyEnv). */
+export {
+  connectTemporalClient,
+  temporalConnectOptions,
+  describeTemporalSecurity,
+  TemporalConnectionError,
+  type TemporalConnectOptions,
+} from './temporal-connection';
+export { TemporalConnectionConfig, type TemporalConnectionConfigInput, type TemporalConnectionSettings } from './schemas/temporal-connection';

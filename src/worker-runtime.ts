@@ -9,6 +9,7 @@ import { Connections } from './activities/s3-clients';
 import { resolveWebhookSecret, type WorkerConfig } from './schemas/worker-config';
 import { dataConverterFor } from './codec/data-converter';
 import { workerPayloadKeys } from './codec/payload-keys';
+import { temporalConnectOptions } from './temporal-connection';
 
 export interface BuiltWorker {
   worker: Worker;
@@ -31,11 +32,11 @@ export async function createWorker(
   } = {}
 ): Promise<BuiltWorker> {
   // Read before connecting: a secretEnv naming an unset variable, or a bad custom operation name, stops the worker
-  // with a clear error.
+  // with a clear error (as does a missing or broken TLS file, read by temporalConnectOptions).
   const webhookSecret = resolveWebhookSecret(config.webhooks);
   const customOperations = new CustomOperations(options.customOperations);
   const dataConverter = dataConverterFor(workerPayloadKeys(config.payloadEncryption));
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectOptions(config.temporal));
   const connections = new Connections(config);
   const worker = await Worker.create({
     connection,

@@ -8,12 +8,13 @@ import { loadWorkerConfig, WorkerConfigError } from './schemas/worker-config';
 import { createWorker } from './worker-runtime';
 import { rolesStartupLine } from './schemas/roles';
 import { PayloadKeyError } from './codec/payload-keys';
+import { describeTemporalSecurity, TemporalConnectionError } from './temporal-connection';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const built = await createWorker(config, { workflowBundlePath: process.env.S3BATCH_WORKFLOW_BUNDLE });
   console.log(
-    `s3-batch worker on ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}; Node ${process.version}`
+    `s3-batch worker on ${config.temporal.address} (${describeTemporalSecurity(config.temporal)}), namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}; S3 connections: ${Object.keys(config.s3).join(', ') || '(none)'}; Node ${process.version}`
   );
   console.log(rolesStartupLine(config.roles));
   // Worker.run installs SIGINT/SIGTERM handlers that shut it down gracefully.
@@ -22,6 +23,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof WorkerConfigError || err instanceof PayloadKeyError ? err.message : err);
+  console.error(err instanceof WorkerConfigError || err instanceof PayloadKeyError || err instanceof TemporalConnectionError ? err.message : err);
   process.exit(1);
 });

@@ -40,7 +40,8 @@ function isUnreachable(err: unknown): boolean {
 export function unreachableMessage(address: string, detail: string): string {
   return (
     `cannot reach the Temporal server at ${address}: ${detail}\n` +
-    'Start it (npm run stack:up) or point S3BATCH_TEMPORAL_ADDRESS at a running server (host:port).'
+    'Start it (npm run stack:up) or point S3BATCH_TEMPORAL_ADDRESS at a running server (host:port).\n' +
+    'A server that requires TLS refuses clients without it: set S3BATCH_TEMPORAL_TLS_CERT, S3BATCH_TEMPORAL_TLS_KEY and S3BATCH_TEMPORAL_TLS_CA (or S3BATCH_TEMPORAL_API_KEY).'
   );
 }
 

@@ -7,6 +7,7 @@
  *   S3BATCH_API_ACCOUNT_ID: when set, only this x-amz-account-id is served (otherwise any 12 digits)
  *   S3BATCH_API_ACCESS_KEY_ID + S3BATCH_API_SECRET_ACCESS_KEY: one more access key
  *   S3BATCH_TEMPORAL_ADDRESS  S3BATCH_NAMESPACE  S3BATCH_TASK_QUEUE: the same variables as the worker's
+ *   S3BATCH_TEMPORAL_TLS_*, S3BATCH_TEMPORAL_API_KEY(_FILE): TLS and API key, as the worker's (temporal-connection.ts)
  * Each key in the file may say what it may do (`accounts`, `access`, `roles`: see key-policy.ts for the two modes).
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,13 @@ import { z } from 'zod';
 import '../shared/zod-messages';
 import type { LocalStack } from '../local-stack';
 import type { KeyPolicy } from './key-policy';
+import {
+  applyTemporalConnectionEnv,
+  refineTemporalConnection,
+  TEMPORAL_CONNECTION_ENV,
+  TEMPORAL_CONNECTION_FIELDS,
+  type TemporalConnectionSettings,
+} from '../schemas/temporal-connection';
 
 const ACCOUNT_ID = /^\d{12}$/;
 /**
@@ -77,11 +85,13 @@ export const ApiConfig = z
     accessKeys: z.array(AccessKey).min(1, 'at least one access key is needed: nothing is served without authentication'),
     temporal: z
       .object({
-        address: z.string().min(1).default('127.0.0.1:7233'),
+        /** address, and TLS / API key (src/schemas/temporal-connection.ts), as in the worker config. */
+        ...TEMPORAL_CONNECTION_FIELDS,
         namespace: z.string().min(1).default('s3-batch'),
         taskQueue: z.string().min(1).default('s3-batch'),
       })
       .strict()
+      .superRefine(refineTemporalConnection)
       .default({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch' }),
   })
   .strict();
@@ -98,7 +108,7 @@ export interface ResolvedApiConfig {
   policies: ReadonlyMap<string, KeyPolicy>;
   /** Scoped (keys name their accounts) or single-tenant (no key does): see key-policy.ts. */
   mode: 'scoped' | 'single-tenant';
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: TemporalConnectionSettings & { namespace: string; taskQueue: string };
 }
 
 export class ApiConfigError extends Error {
@@ -194,6 +204,7 @@ const EnvOverrides = z.object({
   S3BATCH_TEMPORAL_ADDRESS: z.string().min(1).optional(),
   S3BATCH_NAMESPACE: z.string().min(1).optional(),
   S3BATCH_TASK_QUEUE: z.string().min(1).optional(),
+  ...TEMPORAL_CONNECTION_ENV,
 });
 
 /** Every environment variable the API reads. */
@@ -217,7 +228,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ResolvedApi
   const listen = { ...(raw.listen ?? {}) };
   if (e.S3BATCH_API_HOST) listen.host = e.S3BATCH_API_HOST;
   if (e.S3BATCH_API_PORT !== undefined) listen.port = e.S3BATCH_API_PORT;
-  const temporal = { ...(raw.temporal ?? {}) };
+  const temporal = applyTemporalConnectionEnv(raw.temporal ?? {}, e);
   if (e.S3BATCH_TEMPORAL_ADDRESS) temporal.address = e.S3BATCH_TEMPORAL_ADDRESS;
   if (e.S3BATCH_NAMESPACE) temporal.namespace = e.S3BATCH_NAMESPACE;
   if (e.S3BATCH_TASK_QUEUE) temporal.taskQueue = e.S3BATCH_TASK_QUEUE;

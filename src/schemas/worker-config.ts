@@ -5,6 +5,8 @@
  * Sources, later ones winning: the JSON file named by S3BATCH_WORKER_CONFIG, then environment variables:
  *   S3BATCH_TEMPORAL_ADDRESS (127.0.0.1:7233)  S3BATCH_NAMESPACE (s3-batch)  S3BATCH_TASK_QUEUE (s3-batch)
  *   S3BATCH_PRIORITY_LEVELS (5: the server's matching.priorityLevels)
+ *   S3BATCH_TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME, S3BATCH_TEMPORAL_TLS, S3BATCH_TEMPORAL_API_KEY(_FILE): how to reach a
+ *     secured cluster or Temporal Cloud (src/schemas/temporal-connection.ts)
  *   S3BATCH_S3_ENDPOINT, S3BATCH_S3_REGION, S3BATCH_S3_FORCE_PATH_STYLE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY:
  *     define (or override) the connection named "default".
  *   S3BATCH_MAX_CONCURRENT_ACTIVITIES (100)  S3BATCH_MAX_CONCURRENT_WORKFLOW_TASKS (40)
@@ -19,6 +21,7 @@ import '../shared/zod-messages';
 import { PayloadEncryptionConfig } from '../codec/payload-keys';
 import { DEFAULT_TASK_EXECUTION, TaskExecution } from './job-spec';
 import { RolesConfig } from './roles';
+import { applyTemporalConnectionEnv, refineTemporalConnection, TEMPORAL_CONNECTION_ENV, TEMPORAL_CONNECTION_FIELDS } from './temporal-connection';
 
 const Credentials = z.union([
   z
@@ -112,13 +115,15 @@ export const WorkerConfig = z
   .object({
     temporal: z
       .object({
-        address: z.string().min(1).default('127.0.0.1:7233'),
+        /** address, and TLS / API key (src/schemas/temporal-connection.ts). */
+        ...TEMPORAL_CONNECTION_FIELDS,
         namespace: z.string().min(1).default('s3-batch'),
         taskQueue: z.string().min(1).default('s3-batch'),
         /** The server's `matching.priorityLevels` (5 by default); job priorities are spread over these levels. */
         priorityLevels: z.number().int().min(1).max(100).default(5),
       })
       .strict()
+      .superRefine(refineTemporalConnection)
       .default({ address: '127.0.0.1:7233', namespace: 's3-batch', taskQueue: 's3-batch', priorityLevels: 5 }),
     s3: z.record(ConnectionName, S3Connection).default({}),
     lambda: z.record(ConnectionName, LambdaConnection).default({}),
@@ -202,6 +207,7 @@ const EnvOverrides = z.object({
   S3BATCH_TEMPORAL_ADDRESS: z.string().min(1).optional(),
   S3BATCH_NAMESPACE: z.string().min(1).optional(),
   S3BATCH_TASK_QUEUE: z.string().min(1).optional(),
+  ...TEMPORAL_CONNECTION_ENV,
   S3BATCH_PRIORITY_LEVELS: z.coerce.number().int().min(1).max(100).optional(),
   S3BATCH_S3_ENDPOINT: z.url().optional(),
   S3BATCH_S3_REGION: z.string().min(1).optional(),
@@ -237,7 +243,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       throw new WorkerConfigError(e.S3BATCH_WORKER_CONFIG, [(err as Error).message]);
     }
   }
-  const temporal = { ...(raw.temporal ?? {}) };
+  const temporal = applyTemporalConnectionEnv(raw.temporal ?? {}, e);
   if (e.S3BATCH_TEMPORAL_ADDRESS) temporal.address = e.S3BATCH_TEMPORAL_ADDRESS;
   if (e.S3BATCH_NAMESPACE) temporal.namespace = e.S3BATCH_NAMESPACE;
   if (e.S3BATCH_TASK_QUEUE) temporal.taskQueue = e.S3BATCH_TASK_QUEUE;

@@ -22,9 +22,14 @@ export interface CliEnvironment {
   dir: string;
 }
 
-export async function startCliEnvironment(name: string): Promise<CliEnvironment> {
+/** Compiles src/ into lib/ (what `npm run build` does), so that CLI is the current code. */
+export async function buildCli(): Promise<void> {
   const build = await runCommand('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, timeoutMs: 170_000 });
   if (build.code !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+}
+
+export async function startCliEnvironment(name: string): Promise<CliEnvironment> {
+  await buildCli();
   const engine = await startEngine();
   const dir = mkdtempSync(join(tmpdir(), `s3batch-${name}-`));
   const workerConfig = join(dir, 'worker.json');

@@ -4,11 +4,12 @@
  * user runs them (`tsx src/cli/main.ts`, `tsx src/api.ts`), in child processes whose environment names no worker
  * config, no S3 endpoint and no API key: only where the stack keeps its state (S3BATCH_STACK_DIR).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { DescribeJobCommand, ListJobsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { runCommand } from '../../scripts/lib/exec';
 import { createBucket, csvJob, manifestKey, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+import { linesUntil } from '../helpers/child-output';
 import { freePortBlock } from '../helpers/ports';
 import { getStack } from '../helpers/stack';
 
@@ -74,17 +75,3 @@ test('npm run api serves the local stack with its MinIO key when nothing is conf
     child.kill('SIGTERM');
   }
 });
-
-/** The child's stdout and stderr until a line matches (or the child exits, which fails the test with its output). */
-function linesUntil(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      if (pattern.test(text)) resolvePromise(text);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the API exited (${code}) before ${pattern}:\n${text}`)));
-  });
-}
