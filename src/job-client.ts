@@ -1,7 +1,8 @@
 /**
  * A typed facade over the Temporal client for s3-batch jobs: create (idempotent), describe, list, confirm, pause,
  * resume, cancel, update priority, and wait for completion with progress callbacks. Used by the CLI, the HTTP API,
- * the demo and the tests, and by TypeScript services that talk to Temporal directly.
+ * the demo and the tests, and by TypeScript services that talk to Temporal directly. Every change names its actor
+ * (the client's identity: the audit trail, docs/security.md); a client given a principal's policy keeps to it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
