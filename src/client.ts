@@ -33,6 +33,20 @@ export {
   type CreateJobInput,
   type SpecProblem,
 } from './schemas/job-spec';
+/** Who the client acts as (recorded with every change) and what it may do: `principal: principalFromEnv(process.env)`. */
+export {
+  principalFromEnv,
+  resolvePrincipal,
+  defaultIdentity,
+  PrincipalConfigError,
+  IdentityPolicy,
+  IDENTITY_ENV,
+  IDENTITY_POLICY_ENV,
+  type Principal,
+  type IdentityPolicyInput,
+} from './client-principal';
+export { AccessDeniedError, type AccessPolicy } from './access-policy';
+export { Actor, type JobAction, type JobChange } from './shared/audit';
 export { JOB_STATUSES, type JobStatus } from './shared/job-status';
 export { NO_ACCOUNT_ID } from './shared/constants';
 export type { JobDescriptor, JobProgressSummary, JobFailure } from './shared/types';

@@ -1,11 +1,15 @@
 /**
  * A typed facade over the Temporal client for s3-batch jobs: create (idempotent), describe, list, confirm, pause,
  * resume, cancel, update priority, and wait for completion with progress callbacks. Used by the CLI, the HTTP API,
- * the demo and the tests, and by TypeScript services that talk to Temporal directly.
+ * the demo and the tests, and by TypeScript services that talk to Temporal directly. Every change names its actor
+ * (the client's identity: the audit trail, docs/security.md); a client given a principal's policy keeps to it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
+import { AccessDeniedError, PolicyCheck } from './access-policy';
+import { resolvePrincipal, type Principal } from './client-principal';
+import type { JobOrigin } from './shared/audit';
 import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './schemas/job-spec';
 import { bucketFromArn } from './schemas/arn';
 import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE, NO_ACCOUNT_ID } from './shared/constants';
@@ -156,16 +160,56 @@ const ACCOUNT_ID = /^\d{12}$/;
 
 export interface JobClientOptions {
   taskQueue?: string;
+  /**
+   * Who this client acts as: the actor recorded for every change it makes (the job's history, DescribeJob's
+   * S3Batch.CreatedBy and LastChange) and the identity its Temporal calls report. Never a secret. Default
+   * `library:<os user>@<host>`. A shortcut for `principal: { identity }`.
+   */
+  identity?: string;
+  /** Who this client acts as and what it may do (as an API key's policy): from principalFromEnv or resolvePrincipal. */
+  principal?: Principal;
 }
 
 export class JobClient {
   private readonly taskQueue: string;
+  /** The Temporal client, reporting this client's identity. */
+  readonly client: Client;
+  /** Who this client acts as: the actor of every change it makes. */
+  readonly identity: string;
+  /** The identity's limits; absent: none. */
+  private readonly limits?: PolicyCheck;
 
   constructor(
-    readonly client: Client,
-    options: JobClientOptions = {}
+    client: Client,
+    private readonly options: JobClientOptions = {}
   ) {
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const { identity } = resolvePrincipal({ identity: options.principal?.identity ?? options.identity }, 'library');
+    this.identity = identity;
+    const policy = options.principal?.policy;
+    if (policy) this.limits = new PolicyCheck(policy, `Identity ${identity}`);
+    this.client = client.options.identity === identity ? client : clientWithIdentity(client, identity);
+  }
+
+  /**
+   * The same client acting for `actor` (the HTTP API: one per access key), with the same limits. Cheap: the
+   * connection is shared.
+   */
+  withActor(actor: string): JobClient {
+    return new JobClient(this.client, { taskQueue: this.taskQueue, principal: { ...this.options.principal, identity: actor } });
+  }
+
+  /**
+   * The job, if this client's identity may act on it for `operation` (a job of another account is not found, as
+   * the HTTP API answers); undefined without limits (nothing to check, and no describe spent).
+   */
+  private async checkJob(jobId: string, operation: string): Promise<JobDescriptor | undefined> {
+    if (!this.limits) return undefined;
+    const job = await this.describeAnyJob(jobId);
+    const owner = job.JobArn.split(':')[4] || NO_ACCOUNT_ID;
+    if (!this.limits.ownsJobOfAnyAccount(owner)) throw new WorkflowNotFoundError(`job ${jobId} not found`, jobId, undefined);
+    this.limits.authorize(operation, owner);
+    return job;
   }
 
   handle(jobId: string): WorkflowHandle {
@@ -182,6 +226,15 @@ export class JobClient {
     if (!validation.ok) throw new JobSpecError(validation.problems);
     const { job } = validation;
     const accountId = job.request.AccountId ?? NO_ACCOUNT_ID;
+    if (this.limits) {
+      if (accountId === NO_ACCOUNT_ID) {
+        throw new AccessDeniedError(
+          `${this.limits.principal} acts for account(s) ${this.limits.policy.accounts!.join(', ')}: the request must name one as AccountId`
+        );
+      }
+      this.limits.authorize('CreateJob', accountId);
+      this.limits.checkPassRole(job.request.RoleArn);
+    }
     const token = job.request.ClientRequestToken;
     const hash = requestHash(request);
     if (token) {
@@ -193,7 +246,8 @@ export class JobClient {
       await this.client.workflow.start(JOB_WORKFLOW_TYPE, {
         workflowId: jobId,
         taskQueue: this.taskQueue,
-        args: [request],
+        // The third argument (JobOrigin) records who created the job in its history; older workers ignore it.
+        args: [request, undefined, { createdBy: this.identity } satisfies JobOrigin],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         memo: { RequestHash: hash, Description: job.request.Description ?? null },
@@ -291,6 +345,7 @@ export class JobClient {
    * run carries). Read from the first event of the latest run, so no worker is needed.
    */
   async jobRequest(jobId: string): Promise<Record<string, unknown>> {
+    await this.checkJob(jobId, 'DescribeJob');
     const response = await this.client.workflowService.getWorkflowExecutionHistory({
       namespace: this.client.options.namespace,
       execution: { workflowId: jobId },
@@ -308,6 +363,11 @@ export class JobClient {
    * a running one answers the describeJob query.
    */
   async describeJob(jobId: string): Promise<JobDescriptor> {
+    return (await this.checkJob(jobId, 'DescribeJob')) ?? this.describeAnyJob(jobId);
+  }
+
+  /** describeJob, whoever's the job is. */
+  private async describeAnyJob(jobId: string): Promise<JobDescriptor> {
     const handle = this.handle(jobId);
     try {
       return await handle.query(describeJobQuery);
@@ -319,14 +379,15 @@ export class JobClient {
   }
 
   /** Runs an update; a refusal (by the job, or because its workflow has ended) becomes a JobStatusError. */
-  private async update<T>(jobId: string, request: ControlRequest, run: () => Promise<T>): Promise<T> {
+  private async update<T>(jobId: string, request: ControlRequest, operation: string, run: () => Promise<T>): Promise<T> {
+    await this.checkJob(jobId, operation);
     try {
       return await run();
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new JobStatusError(err.cause?.message ?? err.message);
       const description = await this.handle(jobId).describe();
       if (description.status.name !== 'RUNNING') {
-        const job = await this.describeJob(jobId);
+        const job = await this.describeAnyJob(jobId);
         const check = checkRequest(job.Status, request);
         throw new JobStatusError(check.ok ? `the job's workflow has ended (${description.status.name})` : check.reason);
       }
@@ -344,31 +405,36 @@ export class JobClient {
   }
 
   updateJobStatus(jobId: string, status: 'Ready' | 'Cancelled', reason?: string): Promise<UpdateJobStatusResult> {
-    return this.update(jobId, status, () =>
+    return this.update(jobId, status, 'UpdateJobStatus', () =>
       this.handle(jobId).executeUpdate(updateJobStatusUpdate, {
-        args: [{ RequestedJobStatus: status, StatusUpdateReason: reason }],
+        args: [{ RequestedJobStatus: status, StatusUpdateReason: reason, actor: this.identity }],
       })
     );
   }
 
   pauseJob(jobId: string, reason?: string): Promise<UpdateJobStatusResult> {
-    return this.update(jobId, 'Pause', () => this.handle(jobId).executeUpdate(pauseJobUpdate, { args: [{ Reason: reason }] }));
+    return this.update(jobId, 'Pause', 'UpdateJobStatus', () =>
+      this.handle(jobId).executeUpdate(pauseJobUpdate, { args: [{ Reason: reason, actor: this.identity }] })
+    );
   }
 
   resumeJob(jobId: string, reason?: string): Promise<UpdateJobStatusResult> {
-    return this.update(jobId, 'Resume', () => this.handle(jobId).executeUpdate(resumeJobUpdate, { args: [{ Reason: reason }] }));
+    return this.update(jobId, 'Resume', 'UpdateJobStatus', () =>
+      this.handle(jobId).executeUpdate(resumeJobUpdate, { args: [{ Reason: reason, actor: this.identity }] })
+    );
   }
 
   updateJobPriority(jobId: string, priority: number) {
-    return this.update(jobId, 'UpdatePriority', () =>
-      this.handle(jobId).executeUpdate(updateJobPriorityUpdate, { args: [{ Priority: priority }] }));
+    return this.update(jobId, 'UpdatePriority', 'UpdateJobPriority', () =>
+      this.handle(jobId).executeUpdate(updateJobPriorityUpdate, { args: [{ Priority: priority, actor: this.identity }] })
+    );
   }
 
   /** Replaces the job's tags (PutJobTagging); an empty list removes them (DeleteJobTagging). */
   async putJobTagging(jobId: string, tags: JobTag[]): Promise<JobTag[]> {
     // Tags change on the same terms as priority: until the job ends (its workflow then takes no updates).
-    const result = await this.update(jobId, 'UpdatePriority', () =>
-      this.handle(jobId).executeUpdate(putJobTaggingUpdate, { args: [{ Tags: tags }] })
+    const result = await this.update(jobId, 'UpdatePriority', tags.length ? 'PutJobTagging' : 'DeleteJobTagging', () =>
+      this.handle(jobId).executeUpdate(putJobTaggingUpdate, { args: [{ Tags: tags, actor: this.identity }] })
     );
     return result.Tags;
   }
@@ -386,9 +452,10 @@ export class JobClient {
    * job once although jobs end or continue as new meanwhile (see job-listing.ts).
    */
   async listJobsPage(options: ListJobsOptions & { maxResults?: number; nextToken?: string } = {}): Promise<JobListPage> {
+    const accounts = this.listedAccounts(options);
     const listing = new JobListing(this.client, {
-      query: this.listQuery(options.statuses, options.accountId, options.withJobsOfNoAccount),
-      unfiltered: this.listQuery(undefined, options.accountId, options.withJobsOfNoAccount),
+      query: this.listQuery(options.statuses, accounts),
+      unfiltered: this.listQuery(undefined, accounts),
     });
     const response = await listing.page(Math.max(1, options.maxResults ?? 1000), options.nextToken);
     const jobs: JobListEntry[] = [];
@@ -433,15 +500,26 @@ export class JobClient {
     }
   }
 
-  /** The visibility query for this task queue's jobs, optionally only those in the given statuses and of one account. */
-  private listQuery(statuses: JobStatus[] | undefined, accountId: string | undefined, withJobsOfNoAccount = true): string {
+  /**
+   * The accounts whose jobs a listing shows (undefined: every job): `accountId`'s (and, unless told not to, those of
+   * no account); with limits, only the identity's accounts, never jobs of no account.
+   */
+  private listedAccounts({ accountId, withJobsOfNoAccount = true }: ListJobsOptions): string[] | undefined {
+    if (accountId !== undefined && !ACCOUNT_ID.test(accountId)) throw new Error(`accountId: expected a 12-digit account id, got "${accountId}"`);
+    if (this.limits) {
+      if (accountId === undefined) return [...this.limits.policy.accounts!];
+      this.limits.authorize('ListJobs', accountId);
+      return [accountId];
+    }
+    if (accountId === undefined) return undefined;
+    return withJobsOfNoAccount ? [accountId, NO_ACCOUNT_ID] : [accountId];
+  }
+
+  /** The visibility query for this task queue's jobs, optionally only those in the given statuses and accounts. */
+  private listQuery(statuses: JobStatus[] | undefined, accounts: string[] | undefined): string {
     const clauses = [`WorkflowType = '${JOB_WORKFLOW_TYPE}'`, `TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`];
     if (statuses?.length) clauses.push(`S3BatchJobStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
-    if (accountId !== undefined) {
-      if (!ACCOUNT_ID.test(accountId)) throw new Error(`accountId: expected a 12-digit account id, got "${accountId}"`);
-      const accounts = withJobsOfNoAccount ? [accountId, NO_ACCOUNT_ID] : [accountId];
-      clauses.push(`${JobAccountKey.name} IN (${accounts.map((a) => `'${a}'`).join(', ')})`);
-    }
+    if (accounts) clauses.push(`${JobAccountKey.name} IN (${accounts.map((a) => `'${a}'`).join(', ')})`);
     return clauses.join(' AND ');
   }
 
@@ -489,4 +567,10 @@ export class JobClient {
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
     }
   }
+}
+
+/** `client` reporting `identity` to Temporal (the same connection, namespace, data converter and interceptors). */
+function clientWithIdentity(client: Client, identity: string): Client {
+  const { namespace, dataConverter, interceptors } = client.options;
+  return new Client({ connection: client.connection, namespace, dataConverter, interceptors, identity });
 }

@@ -6,6 +6,7 @@ import { clientDataConverter } from '../codec/data-converter';
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
+import { principalFromEnv } from '../client-principal';
 import { JobClient } from '../job-client';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '../shared/constants';
 import {
@@ -25,6 +26,9 @@ export const CliEnv = z.object({
   S3BATCH_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   /** How long to wait for the server before giving up with the unreachable exit code. */
   S3BATCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /** Who the CLI acts as, and what that identity may do: checked by principalFromEnv (client-principal.ts). */
+  S3BATCH_IDENTITY: z.string().optional(),
+  S3BATCH_IDENTITY_POLICY: z.string().optional(),
 });
 export type CliEnv = z.infer<typeof CliEnv>;
 
@@ -41,6 +45,8 @@ export const ENV_HELP = `Environment:
   S3BATCH_TEMPORAL_TLS=true   TLS without a client certificate
   S3BATCH_TEMPORAL_API_KEY    API key (Temporal Cloud), or S3BATCH_TEMPORAL_API_KEY_FILE naming a file holding it;
                               without these, the worker config's temporal.tls / apiKeyFile / apiKeyEnv apply
+  S3BATCH_IDENTITY            who you are, recorded with every change you make (cli:<os user>@<host>)
+  S3BATCH_IDENTITY_POLICY     what that identity may do, as an API key's policy (JSON: accounts, access, roles)
   S3BATCH_WORKER_CONFIG       worker config file: the S3 connections \`report\` reads with (or S3BATCH_S3_* / AWS_*;
                               neither: the running local stack's, found in S3BATCH_STACK_DIR or .stack/)
   S3BATCH_DEBUG=1             print stack traces`;
@@ -77,13 +83,15 @@ export class CliContext {
     if (this.jobClient) return this.jobClient;
     // Read before connecting, so that a missing certificate or key is a bad-input error, not an unreachable server.
     const options = connectOptions(this.processEnv, this.env);
+    // Checked before connecting: a wrong identity or policy is bad input, whatever the server.
+    const principal = principalFromEnv(this.processEnv, 'cli');
     try {
       this.connection = await Connection.connect({ ...options, connectTimeout: this.env.S3BATCH_CONNECT_TIMEOUT_MS });
     } catch (err) {
       throw new CliError(EXIT_CODES.unreachable, unreachableMessage(this.address, (err as Error).message));
     }
     const client = new Client({ connection: this.connection, namespace: this.env.S3BATCH_NAMESPACE, dataConverter: clientDataConverter() });
-    this.jobClient = new JobClient(client, { taskQueue: this.env.S3BATCH_TASK_QUEUE });
+    this.jobClient = new JobClient(client, { taskQueue: this.env.S3BATCH_TASK_QUEUE, principal });
     return this.jobClient;
   }
 

@@ -4,6 +4,8 @@
  */
 import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
+import { AccessDeniedError } from '../access-policy';
+import { PrincipalConfigError } from '../client-principal';
 import { IdempotencyError, JobSpecError, JobStatusError } from '../job-client';
 import { WorkerConfigError } from '../schemas/worker-config';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
@@ -59,6 +61,8 @@ export function classifyError(err: unknown, address: string): { exitCode: ExitCo
     return { exitCode: EXIT_CODES.refused, message: `${err.message}; use a new --client-token, or the same request as before` };
   }
   if (err instanceof JobStatusError) return { exitCode: EXIT_CODES.refused, message: `refused: ${err.message}` };
+  if (err instanceof AccessDeniedError) return { exitCode: EXIT_CODES.refused, message: `access denied: ${err.message} (S3BATCH_IDENTITY_POLICY)` };
+  if (err instanceof PrincipalConfigError) return { exitCode: EXIT_CODES.badInput, message: err.message };
   if (err instanceof WorkflowNotFoundError) {
     return { exitCode: EXIT_CODES.notFound, message: `no job ${err.workflowId} (check the job id, and S3BATCH_NAMESPACE)` };
   }

@@ -9,7 +9,10 @@ export const EXIT_CODES = {
   error: 1,
   /** Bad input: unknown command or option, missing argument, bad value, invalid job file or spec. */
   badInput: 2,
-  /** The job refused the request in its current status (e.g. resume a Complete job), or the token was reused. */
+  /**
+   * The job refused the request in its current status (e.g. resume a Complete job), the token was reused, or the
+   * identity's policy (S3BATCH_IDENTITY_POLICY) does not allow it.
+   */
   refused: 3,
   /** The Temporal server could not be reached (S3BATCH_TEMPORAL_ADDRESS). */
   unreachable: 4,
@@ -40,7 +43,7 @@ export function exitCodesHelp(): string {
     [EXIT_CODES.ok, 'success (when waiting: the job ended Complete)'],
     [EXIT_CODES.error, 'unexpected error'],
     [EXIT_CODES.badInput, 'bad input: command, option, value, job file or spec'],
-    [EXIT_CODES.refused, 'refused by the job in its current status, or ClientRequestToken reused'],
+    [EXIT_CODES.refused, 'refused by the job in its current status, ClientRequestToken reused, or not allowed to the identity'],
     [EXIT_CODES.unreachable, 'Temporal server unreachable (S3BATCH_TEMPORAL_ADDRESS)'],
     [EXIT_CODES.jobFailed, 'when waiting: the job ended Failed'],
     [EXIT_CODES.jobCancelled, 'when waiting: the job ended Cancelled'],

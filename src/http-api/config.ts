@@ -15,6 +15,7 @@ import { z } from 'zod';
 // Side effect: user-facing messages for every zod issue (see there).
 import '../shared/zod-messages';
 import type { LocalStack } from '../local-stack';
+import { PolicyFields, scopedPolicy } from '../access-policy';
 import type { KeyPolicy } from './key-policy';
 import {
   applyTemporalConnectionEnv,
@@ -24,34 +25,8 @@ import {
   type TemporalConnectionSettings,
 } from '../schemas/temporal-connection';
 
-const ACCOUNT_ID = /^\d{12}$/;
-/**
- * A role a key may pass: an IAM role ARN, or one ending in `*` to match every role whose ARN begins with the rest.
- * The account and `role/` are always spelled out, so a pattern never reaches into another account.
- */
-const ROLE_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]*\*?$/;
-
 /** What a key may do (key-policy.ts). All three absent: a single-tenant key, as before keys had policies. */
-const KeyPolicyFields = {
-  /** The accounts (x-amz-account-id) the key acts for. */
-  accounts: z
-    .array(z.string().regex(ACCOUNT_ID, 'expected a 12-digit account id'))
-    .min(1, 'a key serves at least one account (a key for no account could do nothing)')
-    .optional(),
-  /** "read": DescribeJob, ListJobs, GetJobTagging only; "write": also CreateJob and every job change. */
-  access: z.enum(['read', 'write']).optional(),
-  /** The roles the key may pass to CreateJob (iam:PassRole): role ARNs, or ARN prefixes ending in `*`. */
-  roles: z
-    .array(
-      z
-        .string()
-        .regex(
-          ROLE_PATTERN,
-          'expected an IAM role ARN (arn:aws:iam::123456789012:role/name), or one ending in * (arn:aws:iam::123456789012:role/team-a-*)'
-        )
-    )
-    .optional(),
-};
+const KeyPolicyFields = PolicyFields;
 
 const AccessKey = z
   .object({
@@ -168,27 +143,7 @@ function keyPolicies(
       );
       return;
     }
-    if (key.access === undefined) problems.push(`${where}: "access" is required with "accounts": "read" or "write"`);
-    if (key.access === 'read' && key.roles !== undefined) {
-      problems.push(`${where}: a "read" key creates no jobs, so it passes no roles; remove "roles" or make it a "write" key`);
-    }
-    if (key.access === 'write' && key.roles === undefined) {
-      problems.push(
-        `${where}: a "write" key must list the "roles" it may pass to CreateJob (iam:PassRole); [] for a key that only controls existing jobs`
-      );
-    }
-    for (const role of key.roles ?? []) {
-      const roleAccount = role.split(':')[4]!;
-      if (!key.accounts.includes(roleAccount)) {
-        problems.push(`${where}: role ${role} is in account ${roleAccount}, which this key does not act for (accounts: ${key.accounts.join(', ')})`);
-      }
-    }
-    policies.set(key.accessKeyId, {
-      accessKeyId: key.accessKeyId,
-      accounts: key.accounts,
-      access: key.access ?? 'read',
-      roles: key.access === 'write' ? (key.roles ?? []) : [],
-    });
+    policies.set(key.accessKeyId, { accessKeyId: key.accessKeyId, ...scopedPolicy({ ...key, accounts: key.accounts }, where, problems) });
   });
   return { policies, mode: scoped ? 'scoped' : 'single-tenant' };
 }

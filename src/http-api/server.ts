@@ -8,9 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { AccessDeniedError } from '../access-policy';
 import { IdempotencyError, InvalidNextTokenError, JobStatusError, type JobClient } from '../job-client';
 import type { ResolvedApiConfig } from './config';
 import { ApiError, apiErrors, errorXml } from './errors';
+import { accessKeyActor } from '../shared/audit';
 import { auditLine } from './audit';
 import { Caller, WRITE_OPERATIONS } from './key-policy';
 import { route } from './operations';
@@ -43,6 +45,7 @@ export function toApiError(err: unknown, jobId: string | undefined): ApiError {
   if (err instanceof IdempotencyError) return apiErrors.idempotency(err.message);
   if (err instanceof JobStatusError) return apiErrors.jobStatus(err.message);
   if (err instanceof InvalidNextTokenError) return apiErrors.invalidNextToken();
+  if (err instanceof AccessDeniedError) return apiErrors.accessDenied(err.message);
   const code = (err as { code?: number; cause?: { code?: number } }).code ?? (err as { cause?: { code?: number } }).cause?.code;
   if (code === GRPC_RESOURCE_EXHAUSTED) return apiErrors.tooManyRequests();
   return apiErrors.internal();
@@ -116,7 +119,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     const caller = new Caller(options.config.policies.get(keyId)!);
     caller.authorize(matched.name, accountId);
     const result = await matched.operation({
-      jobs: options.jobs,
+      // Every change the call makes records the key as its actor (the job's history and DescribeJob).
+      jobs: options.jobs.withActor(accessKeyActor(keyId)),
       accountId,
       caller,
       region: options.config.region,
@@ -138,7 +142,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     options.log?.(`${requestId} ${method} ${url.pathname} ${status}${code ? ` ${code}` : ''} ${Date.now() - started}ms key=${keyId}`);
     if (operationName && WRITE_OPERATIONS.has(operationName)) {
       options.log?.(
-        auditLine({ requestId, accessKeyId: keyId, accountId: accountHeader, operation: operationName, jobId, status, errorCode: code || undefined })
+        auditLine({ requestId, actor: accessKeyActor(keyId), accessKeyId: keyId, accountId: accountHeader, operation: operationName, jobId, status, errorCode: code || undefined })
       );
     }
   }

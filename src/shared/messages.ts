@@ -4,6 +4,7 @@
  * (running jobs would stop understanding them).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Attributed } from './audit';
 import type { JobStatus } from './job-status';
 import type { JobDescriptor, PageFailure, PageProgress } from './types';
 
@@ -12,7 +13,8 @@ import type { JobDescriptor, PageFailure, PageProgress } from './types';
 /** The DescribeJob `Job` shape. */
 export const describeJobQuery = defineQuery<JobDescriptor>('describeJob');
 
-export interface UpdateJobStatusRequest {
+/** Control updates carry an optional `actor` (who asked: audit.ts), recorded in the job's history and state. */
+export interface UpdateJobStatusRequest extends Attributed {
   RequestedJobStatus: 'Ready' | 'Cancelled';
   StatusUpdateReason?: string;
 }
@@ -24,7 +26,7 @@ export interface UpdateJobStatusResult {
 /** S3 Control's UpdateJobStatus: confirm a Suspended job (Ready) or cancel one (Cancelled). */
 export const updateJobStatusUpdate = defineUpdate<UpdateJobStatusResult, [UpdateJobStatusRequest]>('updateJobStatus');
 
-export interface PauseResumeRequest {
+export interface PauseResumeRequest extends Attributed {
   Reason?: string;
 }
 /** Ours: stop starting tasks and let in-flight ones finish; the job is Paused once none is in flight. */
@@ -32,7 +34,7 @@ export const pauseJobUpdate = defineUpdate<UpdateJobStatusResult, [PauseResumeRe
 /** Ours: continue a Pausing or Paused job. */
 export const resumeJobUpdate = defineUpdate<UpdateJobStatusResult, [PauseResumeRequest]>('resumeJob');
 
-export interface UpdateJobPriorityRequest {
+export interface UpdateJobPriorityRequest extends Attributed {
   Priority: number;
 }
 export interface UpdateJobPriorityResult {
@@ -48,7 +50,7 @@ export interface JobTag {
   Key: string;
   Value: string;
 }
-export interface PutJobTaggingRequest {
+export interface PutJobTaggingRequest extends Attributed {
   Tags: JobTag[];
 }
 export interface PutJobTaggingResult {

@@ -2,6 +2,7 @@
  * Types that cross the workflow/activity boundary. JSON-safe only (records, arrays, strings, numbers): they are
  * Temporal payloads and continue-as-new state. Sandbox-safe.
  */
+import type { JobChange } from './audit';
 import type { JobStatus } from './job-status';
 
 /** One manifest row as a task: the object to act on, or why the row could not be read. */
@@ -144,6 +145,10 @@ export interface JobDescriptor {
     PagesWaitingForRestore?: number;
     /** The job's current tags (GetJobTagging): the request's Tags until PutJobTagging/DeleteJobTagging replace them. */
     Tags?: { Key: string; Value: string }[];
+    /** Audit: who created the job (an API access key, or the CLI's or library's identity); absent if not recorded. */
+    CreatedBy?: string;
+    /** Audit: the last change made to the job (confirm, pause, resume, cancel, priority, tags): who, what, when. */
+    LastChange?: JobChange;
     /** Jobs with Extensions.StatusWebhook: how their notifications fared. */
     StatusWebhook?: {
       /** Notifications so far (the last Sequence). */

@@ -16,9 +16,10 @@
  */
 import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { JobOrigin } from '../shared/audit';
 import { checkRequest, type JobStatus } from '../shared/job-status';
 import type { JobDescriptor } from '../shared/types';
-import { setJobHandlers } from './job-handlers';
+import { recordChange, setJobHandlers } from './job-handlers';
 import { createJob } from './job-prepare';
 import { JobRun } from './job-run';
 import type { JobState } from './job-state';
@@ -31,16 +32,22 @@ const { writeReportManifest } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-export async function batchJobWorkflow(request: unknown, carried?: JobState): Promise<JobDescriptor> {
+export async function batchJobWorkflow(request: unknown, carried?: JobState, start?: JobOrigin): Promise<JobDescriptor> {
   const info = workflowInfo();
   const run = new JobRun(info.workflowId, request, carried);
+  // Audit: who created the job, known from the start (a continued run carries it in its state instead).
+  const origin = JobOrigin.safeParse(start ?? {});
+  if (origin.success) run.early.createdBy = origin.data.createdBy;
 
   setJobHandlers(run);
 
   // A Temporal cancellation (`temporal workflow cancel`, Web UI) is a user's Cancel: drain, report, end Cancelled.
   CancellationScope.current().cancelRequested.catch(() => {
     run.changes++;
-    if (checkRequest(run.status(), 'Cancelled').ok) run.stop('Cancelling', 'Cancelled through Temporal');
+    if (!checkRequest(run.status(), 'Cancelled').ok) return;
+    // Who asked is in the cancel request's event (its identity); the workflow is not told.
+    recordChange(run, 'CancelJob', undefined);
+    run.stop('Cancelling', 'Cancelled through Temporal');
   });
 
   return CancellationScope.nonCancellable(async () => {
@@ -52,7 +59,7 @@ export async function batchJobWorkflow(request: unknown, carried?: JobState): Pr
   async function runJob(): Promise<JobDescriptor> {
     let state = run.state;
     if (!state) {
-      const created = await createJob(run, request, info.startTime);
+      const created = await createJob(run, request, info.startTime, origin.error);
       if ('failed' in created) return created.failed;
       state = created.state;
     } else {

@@ -1,6 +1,7 @@
 /**
  * The DescribeJob view of a job's state, and the one-line progress shown in Temporal Web. Pure and sandbox-safe.
  */
+import type { JobChange } from '../shared/audit';
 import { jobArn } from '../shared/constants';
 import type { JobStatus } from '../shared/job-status';
 import type { JobTag } from '../shared/messages';
@@ -64,11 +65,21 @@ function builtManifest(state: JobState): unknown {
   };
 }
 
+interface AuditFields {
+  createdBy?: string;
+  lastChange?: JobChange;
+}
+
+/** S3Batch's audit fields: present only when recorded (jobs from before the audit trail have neither). */
+function audit({ createdBy, lastChange }: AuditFields): Pick<JobDescriptor['S3Batch'], 'CreatedBy' | 'LastChange'> {
+  return { ...(createdBy ? { CreatedBy: createdBy } : {}), ...(lastChange ? { LastChange: lastChange } : {}) };
+}
+
 export function describeJob(
   jobId: string,
   request: unknown,
   state: JobState | undefined,
-  early: { status: JobStatus; failureReasons: JobFailure[]; tags?: JobTag[] }
+  early: { status: JobStatus; failureReasons: JobFailure[]; tags?: JobTag[] } & AuditFields
 ): JobDescriptor {
   if (!state) {
     // Not validated yet (or invalid): echo what we can of the raw request.
@@ -92,6 +103,7 @@ export function describeJob(
         Summary: early.status,
         PagesDone: 0,
         Tags: early.tags ?? (Array.isArray(raw.Tags) ? (raw.Tags as JobTag[]) : []),
+        ...audit(early),
       },
     };
   }
@@ -140,6 +152,7 @@ export function describeJob(
         : {}),
       PagesDone: state.pagesDone,
       Tags: state.tags ?? req.Tags ?? [],
+      ...audit(state),
       ...(state.job.extensions.WaitForRestore
         ? { PagesWaitingForRestore: Object.values(state.pages).filter((page) => page.waiting).length }
         : {}),

@@ -4,6 +4,7 @@
  * wakes and acts on what changed; none of them issues a command but through the run's status machine.
  */
 import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { actorProblem, type JobAction, type JobChange } from '../shared/audit';
 import { checkRequest, type ControlRequest } from '../shared/job-status';
 import {
   describeJobQuery,
@@ -37,7 +38,9 @@ function setControlHandlers(run: JobRun): void {
     description: 'The DescribeJob shape: status, progress, failures, report location',
   });
 
-  const validated = (req: ControlRequest) => {
+  const validated = (req: ControlRequest, input: { actor?: unknown } | undefined) => {
+    const problem = actorProblem(input?.actor);
+    if (problem) throw new Error(problem);
     const check = checkRequest(run.status(), req);
     if (!check.ok) throw new Error(check.reason);
   };
@@ -45,8 +48,9 @@ function setControlHandlers(run: JobRun): void {
 
   setHandler(
     updateJobStatusUpdate,
-    ({ RequestedJobStatus, StatusUpdateReason }) => {
+    ({ RequestedJobStatus, StatusUpdateReason, actor }) => {
       run.changes++;
+      recordChange(run, RequestedJobStatus === 'Ready' ? 'ConfirmJob' : 'CancelJob', actor);
       if (RequestedJobStatus === 'Ready') run.setStatus('Ready', StatusUpdateReason ?? 'Confirmed by user');
       else run.stop('Cancelling', StatusUpdateReason ?? 'Cancelled by user');
       return answer();
@@ -56,7 +60,7 @@ function setControlHandlers(run: JobRun): void {
         if (req?.RequestedJobStatus !== 'Ready' && req?.RequestedJobStatus !== 'Cancelled') {
           throw new Error(`RequestedJobStatus must be Ready or Cancelled, got ${JSON.stringify(req?.RequestedJobStatus)}`);
         }
-        validated(req.RequestedJobStatus);
+        validated(req.RequestedJobStatus, req);
       },
       description: 'UpdateJobStatus: Ready confirms a Suspended job, Cancelled cancels the job',
     }
@@ -66,27 +70,30 @@ function setControlHandlers(run: JobRun): void {
     pauseJobUpdate,
     (req) => {
       run.changes++;
+      recordChange(run, 'PauseJob', req?.actor);
       run.setStatus(run.status() === 'Ready' ? 'Paused' : 'Pausing', req?.Reason ?? 'Paused by user');
       return answer();
     },
-    { validator: (_req) => validated('Pause'), description: 'Stop starting tasks; Paused once none is in flight' }
+    { validator: (req) => validated('Pause', req), description: 'Stop starting tasks; Paused once none is in flight' }
   );
 
   setHandler(
     resumeJobUpdate,
     (req) => {
       run.changes++;
+      recordChange(run, 'ResumeJob', req?.actor);
       for (const track of Object.values(run.state?.pages ?? {})) track.paused = false;
       run.setStatus('Active', req?.Reason ?? 'Resumed by user');
       return answer();
     },
-    { validator: (_req) => validated('Resume'), description: 'Continue a Pausing or Paused job' }
+    { validator: (req) => validated('Resume', req), description: 'Continue a Pausing or Paused job' }
   );
 
   setHandler(
     updateJobPriorityUpdate,
-    ({ Priority }) => {
+    ({ Priority, actor }) => {
       run.changes++;
+      recordChange(run, 'UpdateJobPriority', actor);
       if (run.state) run.state.priority = Priority;
       upsertSearchAttributes([{ key: JobPriorityKey, value: Priority }]);
       return { JobId: jobId, Priority };
@@ -97,7 +104,7 @@ function setControlHandlers(run: JobRun): void {
         if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 2_147_483_647) {
           throw new Error(`Priority must be an integer from 0 to 2147483647, got ${JSON.stringify(p)}`);
         }
-        validated('UpdatePriority');
+        validated('UpdatePriority', req);
       },
       description: 'UpdateJobPriority',
     }
@@ -105,8 +112,9 @@ function setControlHandlers(run: JobRun): void {
 
   setHandler(
     putJobTaggingUpdate,
-    ({ Tags }) => {
+    ({ Tags, actor }) => {
       const tags = Tags.map(({ Key, Value }) => ({ Key, Value }));
+      recordChange(run, tags.length ? 'PutJobTagging' : 'DeleteJobTagging', actor);
       if (run.state) run.state.tags = tags;
       else run.early.tags = tags;
       return { JobId: jobId, Tags: tags };
@@ -114,6 +122,8 @@ function setControlHandlers(run: JobRun): void {
     {
       // The API validates tags fully (zod, at the edge); this keeps a malformed update out of the state.
       validator: (req) => {
+        const problem = actorProblem(req?.actor);
+        if (problem) throw new Error(problem);
         const tags = req?.Tags;
         if (!Array.isArray(tags) || tags.length > 50) throw new Error('Tags must be a list of at most 50 tags');
         const keys = new Set<string>();
@@ -126,6 +136,16 @@ function setControlHandlers(run: JobRun): void {
       description: 'PutJobTagging / DeleteJobTagging: replace the job tags',
     }
   );
+}
+
+/**
+ * Audit: records a change as the job's last: what, who asked (the update's `actor`, when it names one) and when (the
+ * workflow's time of handling it). The update's input, actor included, is in the job's history too.
+ */
+export function recordChange(run: JobRun, Action: JobAction, actor: string | undefined): void {
+  const change: JobChange = { Action, ...(actor ? { Actor: actor } : {}), Time: new Date().toISOString() };
+  if (run.state) run.state.lastChange = change;
+  else run.early.lastChange = change;
 }
 
 // ---- Signals from pages ----

@@ -4,9 +4,10 @@
  * first; a generated one is listed later, while the pages run), and waits for confirmation when asked.
  */
 import { ApplicationFailure, condition, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ZodError } from 'zod';
 import type { createActivities } from '../activities';
 import { bucketOwnerChecks, INVENTORY_MANIFEST_NAME, SUSPENDED_EXPIRY_SECONDS, suspendedExpiryText } from '../schemas/job-spec';
-import { formatProblems } from '../shared/problems';
+import { formatProblems, zodProblems } from '../shared/problems';
 import { reportJobFolder } from '../shared/page-context';
 import { JobOperationKey, JobPriorityKey } from '../shared/search-attributes';
 import type { JobDescriptor } from '../shared/types';
@@ -37,10 +38,15 @@ const { checkBucketOwners } = proxyActivities<Activities>({
 export async function createJob(
   run: JobRun,
   req: unknown,
-  startTime: Date
+  startTime: Date,
+  originError?: ZodError
 ): Promise<{ state: JobState } | { failed: JobDescriptor }> {
   const { jobId, early } = run;
-  const validation = await validateJob(req);
+  // A start input whose audit fields are wrong fails as a wrong request does (never before the audit trail existed:
+  // jobs started without them replay unchanged).
+  const validation: Awaited<ReturnType<typeof validateJob>> = originError
+    ? { ok: false, problems: zodProblems(originError.issues, ['origin']) }
+    : await validateJob(req);
   if (!validation.ok) {
     const problems = formatProblems(validation.problems);
     run.fail('InvalidJobSpec', problems);
@@ -55,6 +61,8 @@ export async function createJob(
     createdAt: new Date(startTime).toISOString(),
     failureReasons: early.failureReasons,
     tags: early.tags,
+    createdBy: early.createdBy,
+    lastChange: early.lastChange,
     nextPage: 0,
     pages: {},
     pagesDone: 0,

@@ -5,6 +5,7 @@
  */
 import type { PreparedManifest } from '../activities/manifest/prepare';
 import type { ResolvedJob } from '../schemas/job-spec';
+import type { JobChange, JobOrigin } from '../shared/audit';
 import type { JobStatus } from '../shared/job-status';
 import type { JobTag, PageMode } from '../shared/messages';
 import type { StatusWebhookEvent } from '../shared/status-webhook';
@@ -74,6 +75,10 @@ export interface JobState {
   webhook?: WebhookState;
   /** ManifestGenerator: the listing's progress (the job has no `prepared` manifest then). */
   listing?: ListingState;
+  /** Audit: who created the job (the start input's `createdBy`); absent for jobs started without one. */
+  createdBy?: string;
+  /** Audit: the last control change (who, what, when); absent until the first. */
+  lastChange?: JobChange;
 }
 
 /** Until the request is validated there is no JobState: what the job knows meanwhile (describeJob answers from it). */
@@ -83,10 +88,13 @@ export interface EarlyState {
   /** A cancel or failure asked for before the state existed: the job stops as soon as it is validated. */
   stopRequested?: string;
   tags?: JobTag[];
+  /** Audit: as in JobState, until the state exists (then carried into it). */
+  createdBy?: string;
+  lastChange?: JobChange;
 }
 
 /** The job workflow's signature (batchJobWorkflow), for continueAsNew without importing the workflow itself. */
-export type BatchJobWorkflowType = (request: unknown, carried?: JobState) => Promise<JobDescriptor>;
+export type BatchJobWorkflowType = (request: unknown, carried?: JobState, origin?: JobOrigin) => Promise<JobDescriptor>;
 
 /** Adds one part of a page to the totals, and marks the part counted: each (page, part) is added once. */
 export function addPartCounts(

@@ -233,7 +233,7 @@ test('a key passes only its roles (iam:PassRole): another role, or none, is Acce
   await jobs.cancelJob(allowed);
 });
 
-test('every change, refused ones too, leaves one JSON audit line: time, key id, account, call, job, status; never a secret', async () => {
+test('every change, refused ones too, leaves one JSON audit line: time, actor and key id, account, call, job, status; never a secret', async () => {
   logLines.length = 0;
   const created = (await teamA.send(new CreateJobCommand(jobInput(A, roleOf(A, 's3-batch'))))).JobId!;
   await waitSuspended(teamA, A, created);
@@ -245,12 +245,12 @@ test('every change, refused ones too, leaves one JSON audit line: time, key id, 
 
   const audit = logLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
   expect(audit.map(({ time: _time, requestId: _id, ...rest }) => rest)).toEqual([
-    { audit: 's3batch-api', accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'CreateJob', jobId: created, status: 200 },
-    { audit: 's3batch-api', accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'UpdateJobPriority', jobId: created, status: 200 },
-    { audit: 's3batch-api', accessKeyId: READER_A.accessKeyId, accountId: A, operation: 'PutJobTagging', jobId: created, status: 403, errorCode: 'AccessDenied' },
-    { audit: 's3batch-api', accessKeyId: TEAM_B.accessKeyId, accountId: B, operation: 'UpdateJobStatus', jobId: created, status: 404, errorCode: 'NotFoundException' },
-    { audit: 's3batch-api', accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'DeleteJobTagging', jobId: created, status: 200 },
-    { audit: 's3batch-api', accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'UpdateJobStatus', jobId: created, status: 200 },
+    { audit: 's3batch-api', actor: `access-key:${TEAM_A.accessKeyId}`, accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'CreateJob', jobId: created, status: 200 },
+    { audit: 's3batch-api', actor: `access-key:${TEAM_A.accessKeyId}`, accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'UpdateJobPriority', jobId: created, status: 200 },
+    { audit: 's3batch-api', actor: `access-key:${READER_A.accessKeyId}`, accessKeyId: READER_A.accessKeyId, accountId: A, operation: 'PutJobTagging', jobId: created, status: 403, errorCode: 'AccessDenied' },
+    { audit: 's3batch-api', actor: `access-key:${TEAM_B.accessKeyId}`, accessKeyId: TEAM_B.accessKeyId, accountId: B, operation: 'UpdateJobStatus', jobId: created, status: 404, errorCode: 'NotFoundException' },
+    { audit: 's3batch-api', actor: `access-key:${TEAM_A.accessKeyId}`, accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'DeleteJobTagging', jobId: created, status: 200 },
+    { audit: 's3batch-api', actor: `access-key:${TEAM_A.accessKeyId}`, accessKeyId: TEAM_A.accessKeyId, accountId: A, operation: 'UpdateJobStatus', jobId: created, status: 200 },
   ]);
   for (const entry of audit) {
     expect(new Date(entry.time as string).toISOString()).toBe(entry.time);

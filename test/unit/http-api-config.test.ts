@@ -99,7 +99,7 @@ describe('key policies', () => {
   });
 
   test.each<[string, unknown[], Record<string, unknown>, RegExp]>([
-    ['a key with no accounts', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [], access: 'read' }], {}, /accessKeys\.0\.accounts: a key serves at least one account/],
+    ['a key with no accounts', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [], access: 'read' }], {}, /accessKeys\.0\.accounts: a key or identity serves at least one account/],
     ['an account that is not 12 digits', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: ['12'], access: 'read' }], {}, /accessKeys\.0\.accounts\.0: expected a 12-digit account id/],
     ['an unknown field', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'read', role: 'x' }], {}, /accessKeys\.0: unknown field "role"/],
     ['an unknown access', [{ accessKeyId: 'K', secretAccessKey: 's', accounts: [A], access: 'admin' }], {}, /accessKeys\.0\.access: .*"read", "write"/],

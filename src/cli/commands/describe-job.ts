@@ -13,6 +13,12 @@ function operationName(job: JobDescriptor): string {
   return Object.keys((job.Operation as Record<string, unknown> | undefined) ?? {})[0] ?? '?';
 }
 
+/** "UpdateJobPriority by cli:bob@host at <time>" (the audit trail's last entry; no actor: the caller named none). */
+function lastChange(job: JobDescriptor): string | undefined {
+  const change = job.S3Batch.LastChange;
+  return change && `${change.Action}${change.Actor ? ` by ${change.Actor}` : ''} at ${change.Time}`;
+}
+
 export function formatJob(job: JobDescriptor): string {
   const p = job.ProgressSummary;
   const lines: [string, string | number | undefined][] = [
@@ -23,6 +29,8 @@ export function formatJob(job: JobDescriptor): string {
     ['Priority', job.Priority],
     ['Description', job.Description],
     ['Created', job.CreationTime],
+    ['Created by', job.S3Batch.CreatedBy],
+    ['Last change', lastChange(job)],
     ['Ended', job.TerminationDate],
     ['Tasks', `${p.NumberOfTasksSucceeded + p.NumberOfTasksFailed}/${p.TotalNumberOfTasks ?? '?'} (${p.NumberOfTasksSucceeded} succeeded, ${p.NumberOfTasksFailed} failed)`],
     ['Active for', `${p.Timers.ElapsedTimeInActiveSeconds}s`],
