@@ -51,6 +51,11 @@ const descriptor = (): JobDescriptor => ({
 
 /** Only what the API calls; each records its arguments. */
 const fake = {
+  // The API acts for the caller's key: one client per actor, here the same stand-in.
+  withActor(actor: string) {
+    calls.push({ name: 'withActor', args: [actor] });
+    return fake;
+  },
   async createJob(request: unknown) {
     calls.push({ name: 'createJob', args: [request] });
     const validation = validateJobSpec(request);
@@ -127,6 +132,8 @@ test('CreateJob: the XML body reaches the job client as the spec shape, AccountI
     Tags: [{ Key: 'one', Value: '1' }],
   });
   expect(typeof request.ClientRequestToken).toBe('string');
+  // The change is made as the key that signed the request.
+  expect(calls.filter((c) => c.name === 'withActor').map((c) => c.args[0])).toContain(`access-key:${KEY.accessKeyId}`);
 });
 
 test('DescribeJob, ListJobs, GetJobTagging and the updates come back as the SDK types', async () => {

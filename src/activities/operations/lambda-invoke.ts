@@ -5,6 +5,8 @@
  */
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
+// Its parse errors reach the report: in the house's words, not zod's defaults.
+import '../../shared/zod-messages';
 import type { OperationParams } from '../../schemas/operations';
 import { SUCCESS_MESSAGE, TaskFailure, type Operation, type OperationOutcome, type TaskObject } from './operation';
 
