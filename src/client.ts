@@ -40,6 +40,7 @@ export {
   pauseJobUpdate,
   resumeJobUpdate,
   updateJobPriorityUpdate,
+  updateJobRateUpdate,
   putJobTaggingUpdate,
   type JobTag,
 } from './shared/messages';

@@ -38,6 +38,7 @@ export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
   'CreateJob',
   'UpdateJobStatus',
   'UpdateJobPriority',
+  'UpdateJobRate',
   'PutJobTagging',
   'DeleteJobTagging',
 ]);

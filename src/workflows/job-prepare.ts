@@ -55,6 +55,7 @@ export async function createJob(
     createdAt: new Date(startTime).toISOString(),
     failureReasons: early.failureReasons,
     tags: early.tags,
+    ...(early.maxTasksPerSecond !== undefined ? { maxTasksPerSecond: early.maxTasksPerSecond } : {}),
     nextPage: 0,
     pages: {},
     pagesDone: 0,

@@ -27,6 +27,8 @@ export interface PageTrack {
   priorityKey: number;
   /** Counts so far of the part now running (live progress only; not in the totals). */
   interim?: { part: number; succeeded: number; failed: number };
+  /** The share of the job's rate limit (tasks/s) this page was last given; absent: no limit. */
+  tasksPerSecond?: number;
   /** How many times the page was restarted after a run of it died; its current execution's id says so too. */
   restarts?: number;
   /** A restart the main loop still has to start: where the dead run began. */
@@ -74,6 +76,8 @@ export interface JobState {
   webhook?: WebhookState;
   /** ManifestGenerator: the listing's progress (the job has no `prepared` manifest then). */
   listing?: ListingState;
+  /** The rate limit as UpdateJobRate last set it (null: removed); absent: Extensions.MaxTasksPerSecond. */
+  maxTasksPerSecond?: number | null;
 }
 
 /** Until the request is validated there is no JobState: what the job knows meanwhile (describeJob answers from it). */
@@ -83,10 +87,18 @@ export interface EarlyState {
   /** A cancel or failure asked for before the state existed: the job stops as soon as it is validated. */
   stopRequested?: string;
   tags?: JobTag[];
+  /** An UpdateJobRate before the state existed: the state starts with it. */
+  maxTasksPerSecond?: number | null;
 }
 
 /** The job workflow's signature (batchJobWorkflow), for continueAsNew without importing the workflow itself. */
 export type BatchJobWorkflowType = (request: unknown, carried?: JobState) => Promise<JobDescriptor>;
+
+/** The job's rate limit now (tasks per second), or undefined for none. */
+export function jobRateLimit(state: JobState): number | undefined {
+  const set = state.maxTasksPerSecond;
+  return set === undefined ? state.job.extensions.MaxTasksPerSecond : (set ?? undefined);
+}
 
 /** Adds one part of a page to the totals, and marks the part counted: each (page, part) is added once. */
 export function addPartCounts(

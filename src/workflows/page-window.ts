@@ -28,7 +28,7 @@ import { priorityKeyFor } from '../shared/priority';
 import { truncate, type PageFailure, type PageResume } from '../shared/types';
 import { batchPageWorkflow } from './batch-page';
 import type { JobRun } from './job-run';
-import { pageFinished, type BatchJobWorkflowType, type JobState, type PageTrack } from './job-state';
+import { jobRateLimit, pageFinished, type BatchJobWorkflowType, type JobState, type PageTrack } from './job-state';
 import { chunkManifest, listingWanted, listNextChunk, type ListingState } from './manifest-listing';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -221,10 +221,13 @@ async function startPageRun(run: JobRun, s: JobState, pageIndex: number, track: 
   const { job: context, range } = pageSource(jobId, s, pageContext(s), pageIndex);
   track.mode = pageMode(s);
   track.priorityKey = context.priorityKey;
+  // The page is already in the window: its share counts it. The others learn their smaller share from tellPages.
+  track.tasksPerSecond = pageShare(s);
+  const rate = track.tasksPerSecond !== undefined ? { tasksPerSecond: track.tasksPerSecond } : {};
   try {
     await startChild(batchPageWorkflow, {
       workflowId: pageRunWorkflowId(jobId, pageIndex, track.restarts),
-      args: [{ jobId, job: context, pageIndex, range, mode: track.mode, ...resume, ...(track.restarts ? { restarted: true } : {}) }],
+      args: [{ jobId, job: context, pageIndex, range, mode: track.mode, ...rate, ...resume, ...(track.restarts ? { restarted: true } : {}) }],
       priority: { priorityKey: context.priorityKey },
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -244,19 +247,37 @@ function pageMode(s: JobState): PageMode {
   return s.status === 'Cancelling' || s.status === 'Failing' ? 'stop' : s.status === 'Pausing' || s.status === 'Paused' ? 'pause' : 'run';
 }
 
-/** Sends each page in flight the mode the job's status calls for, once per change. */
+/**
+ * Each running page's share of the job's rate limit (Extensions.MaxTasksPerSecond, or as UpdateJobRate set it):
+ * the pages that start tasks divide it equally, so the job's pages together start at most the limit. A page that
+ * only waits for restores starts none and takes no share. Undefined: no limit.
+ */
+function pageShare(s: JobState): number | undefined {
+  const limit = jobRateLimit(s);
+  if (limit === undefined) return undefined;
+  const running = Object.values(s.pages).filter((t) => !t.waiting).length;
+  return limit / Math.max(1, running);
+}
+
+/**
+ * Sends each page in flight the mode the job's status calls for and its share of the rate limit, once per change.
+ * Jobs without a rate limit never have a share, so their pages get the same signals as before the limit existed.
+ */
 async function tellPages(run: JobRun, s: JobState): Promise<void> {
   const mode = pageMode(s);
   const priorityKey = priorityKeyFor(s.priority, s.job.priorityLevels);
+  const share = pageShare(s);
   const sends: Promise<void>[] = [];
   for (const [index, track] of Object.entries(s.pages)) {
-    if (track.mode === mode && track.priorityKey === priorityKey) continue;
+    const rateChanged = !track.waiting && track.tasksPerSecond !== share;
+    if (track.mode === mode && track.priorityKey === priorityKey && !rateChanged) continue;
     if (track.mode !== mode && mode !== 'pause') track.paused = false;
     track.mode = mode;
     track.priorityKey = priorityKey;
+    if (rateChanged) track.tasksPerSecond = share;
     sends.push(
       getExternalWorkflowHandle(pageRunWorkflowId(run.jobId, Number(index), track.restarts))
-        .signal(pageModeSignal, { mode, priorityKey })
+        .signal(pageModeSignal, { mode, priorityKey, ...(rateChanged ? { tasksPerSecond: share ?? null } : {}) })
         // The page may have just finished: its final progress signal settles it.
         .catch(() => undefined)
     );

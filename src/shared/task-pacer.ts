@@ -1,0 +1,97 @@
+/**
+ * A page's share of its job's rate limit (Extensions.MaxTasksPerSecond), as a token bucket on workflow time
+ * (`Date.now()` in a workflow is the workflow task's time, so replays compute the same credit). Pure and
+ * sandbox-safe; the page workflow owns the one timer it waits on.
+ *
+ * Pacing is in steps, not per task: when out of credit the page sleeps until a step's worth (one second of its rate,
+ * at least one task) has built up, then starts that many tasks together. So a page run has at most one timer per
+ * second of running (or per task below 1 task/s), whatever its rate, and history stays bounded by its run budget.
+ *
+ * The bucket holds one step more than a step's worth, so a timer that fires late (a busy worker) loses no credit;
+ * over any span the page starts at most `rate × span + 2 steps` tasks.
+ *
+ * Batch mode hooks in the same way: a batch of k rows takes k credits (`take(k)`, k ≤ `available()`) before it is
+ * scheduled, and spaces its rows' starts by `1000 / rate` ms inside the activity.
+ */
+
+/** Seconds of a page's rate started together after one wait. */
+const STEP_SECONDS = 1;
+
+/** JSON-safe pacing state, carried across a page's continue-as-new. */
+export interface PacerState {
+  /** Tasks that may start (fractional) at `at`. */
+  credit: number;
+  /** Workflow time (ms since the epoch) the credit was computed at. */
+  at: number;
+}
+
+/** Tasks started together after one wait at this rate. */
+export function stepTasks(rate: number): number {
+  return Math.max(1, Math.floor(rate * STEP_SECONDS));
+}
+
+export class TaskPacer {
+  private credit: number;
+  private at: number;
+
+  /** `rate`: tasks per second, absent for no limit. A fresh page may start its first step at once. */
+  constructor(
+    private tasksPerSecond: number | undefined,
+    now: number,
+    carried?: PacerState
+  ) {
+    this.credit = carried?.credit ?? (tasksPerSecond ? stepTasks(tasksPerSecond) : 0);
+    this.at = carried?.at ?? now;
+  }
+
+  get rate(): number | undefined {
+    return this.tasksPerSecond;
+  }
+
+  get limited(): boolean {
+    return this.tasksPerSecond !== undefined;
+  }
+
+  /** A new share (or none): the credit built up so far at the old rate is kept, up to the new bucket's size. */
+  setRate(rate: number | undefined, now: number): void {
+    this.refill(now);
+    this.tasksPerSecond = rate;
+    if (rate) this.credit = Math.min(this.credit, capacity(rate));
+  }
+
+  /** Whole tasks that may start now (Infinity without a limit). */
+  available(now: number): number {
+    if (!this.tasksPerSecond) return Infinity;
+    this.refill(now);
+    // Credit is a sum of fractions: a hair below a whole task is that task.
+    return Math.floor(this.credit + 1e-9);
+  }
+
+  /** Spends credit for `count` tasks about to start. */
+  take(count = 1): void {
+    if (this.tasksPerSecond) this.credit -= count;
+  }
+
+  /** How long until a step's worth of tasks may start: the one timer a page waits on when out of credit. */
+  msUntilNextStep(now: number): number {
+    const rate = this.tasksPerSecond;
+    if (!rate) return 0;
+    this.refill(now);
+    return Math.max(1, Math.ceil(((stepTasks(rate) - this.credit) / rate) * 1000));
+  }
+
+  state(): PacerState {
+    return { credit: this.credit, at: this.at };
+  }
+
+  private refill(now: number): void {
+    const rate = this.tasksPerSecond;
+    if (rate && now > this.at) this.credit = Math.min(capacity(rate), this.credit + (rate * (now - this.at)) / 1000);
+    this.at = Math.max(this.at, now);
+  }
+}
+
+/** The most credit a page holds: a step's worth, plus one step for a timer that fires late. */
+function capacity(rate: number): number {
+  return stepTasks(rate) + rate * STEP_SECONDS;
+}
