@@ -34,13 +34,16 @@ export class TaskPacer {
   private credit: number;
   private at: number;
 
-  /** `rate`: tasks per second, absent for no limit. A fresh page may start its first step at once. */
+  /**
+   * `tasksPerSecond`: absent for no limit. A fresh page starts with no credit, so its first step starts one step
+   * after it began: its k-th task no sooner than k / rate seconds in, as a steady rate would have it.
+   */
   constructor(
     private tasksPerSecond: number | undefined,
     now: number,
     carried?: PacerState
   ) {
-    this.credit = carried?.credit ?? (tasksPerSecond ? stepTasks(tasksPerSecond) : 0);
+    this.credit = carried?.credit ?? 0;
     this.at = carried?.at ?? now;
   }
 
@@ -55,6 +58,8 @@ export class TaskPacer {
   /** A new share (or none): the credit built up so far at the old rate is kept, up to the new bucket's size. */
   setRate(rate: number | undefined, now: number): void {
     this.refill(now);
+    // Unlimited until now: nothing was paced, so a new limit starts from no credit, as a fresh page does.
+    if (this.tasksPerSecond === undefined) this.credit = 0;
     this.tasksPerSecond = rate;
     if (rate) this.credit = Math.min(this.credit, capacity(rate));
   }

@@ -250,13 +250,19 @@ function pageMode(s: JobState): PageMode {
 /**
  * Each running page's share of the job's rate limit (Extensions.MaxTasksPerSecond, or as UpdateJobRate set it):
  * the pages that start tasks divide it equally, so the job's pages together start at most the limit. A page that
- * only waits for restores starts none and takes no share. Undefined: no limit.
+ * only waits for restores starts none and takes no share. While pages are still to start, the share is what each
+ * page has once the window is full: the first pages of a job, started one after another, do not each begin with
+ * the whole limit. Near the end, fewer pages remain and each gets more. Undefined: no limit.
  */
 function pageShare(s: JobState): number | undefined {
   const limit = jobRateLimit(s);
   if (limit === undefined) return undefined;
   const running = Object.values(s.pages).filter((t) => !t.waiting).length;
-  return limit / Math.max(1, running);
+  // A generated manifest's pages are known as its listing goes: until it is done, more may come.
+  const pageCount = s.listing ? (s.listing.done ? s.listing.files : Infinity) : (s.prepared?.pageCount ?? 0);
+  const toStart = Math.max(0, pageCount - s.nextPage);
+  const pages = Math.max(running, Math.min(s.job.extensions.MaxConcurrentPages, running + toStart));
+  return limit / Math.max(1, pages);
 }
 
 /**
