@@ -226,6 +226,29 @@ const FEATURES: Feature[] = [
     },
   },
   {
+    // Extensions.MaxTasksPerSecond: pages pace their tasks with timers, carry their credit across continue-as-new, and
+    // are told new shares by signal (pages starting and finishing, an UpdateJobRate).
+    name: 'rate-limit',
+    expectFiles: ['job-page-0-run-2.json'],
+    async record(r) {
+      const jobId = await taggingJob(r, 'rate', keysOf('rate', 12), {
+        Extensions: { MaxTasksPerSecond: 4, PageSize: 4, MaxConcurrentPages: 2, TasksPerPageRun: 3 },
+      });
+      await waitFor(r.engine, jobId, 'the first tasks', (j) => j.Status === 'Active' && done(j) >= 2);
+      await r.engine.jobs.updateJobRate(jobId, 8);
+      const end = await finished(r.engine, jobId, 'Complete');
+      if (end.S3Batch.MaxTasksPerSecond !== 8) throw new Error(`rate ${end.S3Batch.MaxTasksPerSecond} after the change`);
+      return [{ label: 'job', jobId }];
+    },
+    check(files) {
+      const timers = files
+        .filter(({ fixture }) => fixture.workflowType === 'batchPageWorkflow')
+        .flatMap(({ fixture }) => (fixture.history as { events: { eventType?: string }[] }).events)
+        .filter((event) => event.eventType === 'EVENT_TYPE_TIMER_STARTED').length;
+      if (timers === 0) throw new Error('no page paced its tasks (no TimerStarted event)');
+    },
+  },
+  {
     name: 'confirmation-required',
     async record(r) {
       const jobId = await taggingJob(r, 'confirm', keysOf('confirm', 3), { ConfirmationRequired: true });
