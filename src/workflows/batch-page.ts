@@ -65,6 +65,7 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   /** Bumped by a new share and by the pacing timer: either may let a task start. */
   let paceChanges = 0;
   setHandler(pageModeSignal, ({ mode: next, priorityKey: nextKey, tasksPerSecond }) => {
+    if (mode === 'pause' && next === 'run') pacer.restart(Date.now());
     // A stop is final: a late pause or run signal must not restart a cancelled page.
     if (mode !== 'stop') mode = next;
     if (nextKey !== undefined) priorityKey = nextKey;

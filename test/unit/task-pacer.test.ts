@@ -62,11 +62,11 @@ test('continue-as-new: a pacer built from the carried state goes on as the old o
 
 test('a new share applies from now; credit built up at the old rate is kept up to the new bucket', () => {
   const pacer = new TaskPacer(100, 0);
-  // Idle for 10 s at 100/s: the bucket is full (two steps), not 1,000 tasks.
-  expect(pacer.available(10_000)).toBe(200);
+  // Idle for 10 s at 100/s: the bucket is full (a step and two seconds' worth), not 1,000 tasks.
+  expect(pacer.available(10_000)).toBe(300);
   pacer.setRate(2, 10_000);
-  expect(pacer.available(10_000)).toBe(4);
-  pacer.take(4);
+  expect(pacer.available(10_000)).toBe(6);
+  pacer.take(6);
   // 2/s: the next step (2 tasks) after one second.
   expect(pacer.msUntilNextStep(10_000)).toBe(1000);
   pacer.setRate(undefined, 10_500);
@@ -74,4 +74,19 @@ test('a new share applies from now; credit built up at the old rate is kept up t
   pacer.setRate(1, 11_000);
   expect(pacer.available(11_000)).toBe(0);
   expect(pacer.available(12_000)).toBe(1);
+});
+
+test('wake-ups up to two seconds late (LocalActivity pages on a busy worker) lose no credit', () => {
+  const rate = 30;
+  const { starts } = simulate(new TaskPacer(rate, 0), 60, () => 1900);
+  expect(starts.length).toBeLessThanOrEqual(rate * 60);
+  expect(starts.length).toBeGreaterThanOrEqual(rate * 60 - stepTasks(rate) - rate * 2);
+});
+
+test('restart (a resumed page): what built up while paused is not spent at once', () => {
+  const pacer = new TaskPacer(10, 0);
+  expect(pacer.available(60_000)).toBe(30);
+  pacer.restart(60_000);
+  expect(pacer.available(60_000)).toBe(0);
+  expect(pacer.available(61_000)).toBe(10);
 });
