@@ -51,6 +51,9 @@ export async function runPages(run: JobRun, s: JobState): Promise<void> {
   const watchPages = patched('page-health-check');
   const pageCheck = { armed: false, due: false };
   for (;;) {
+    // A change made while this pass awaits a step (an update arriving while tellPages waits for its signals) must
+    // wake the wait at the bottom too.
+    const changesAtStart = run.changes;
     if (s.status === 'Ready') run.setStatus('Active');
     await restartPages(run, s);
     await tellPages(run, s);
@@ -94,7 +97,9 @@ export async function runPages(run: JobRun, s: JobState): Promise<void> {
         });
       }
     }
-    const seen = run.changes;
+    // Jobs from before this counted from here, so they slept through such a change until the next one (a pause or
+    // a new rate sent to the pages only at the next page report); their histories replay that.
+    const seen = patched('job-loop-sees-every-change') ? changesAtStart : run.changes;
     await condition(() => run.changes !== seen);
   }
 }
