@@ -227,6 +227,33 @@ const FEATURES: Feature[] = [
     },
   },
   {
+    // Extensions.MaxTasksPerSecond: pages pace their tasks with timers, carry their credit across continue-as-new, are
+    // told new shares by signal (pages starting and finishing, an UpdateJobRate), and start afresh after a pause.
+    name: 'rate-limit',
+    expectFiles: ['job-page-0-run-2.json'],
+    async record(r) {
+      const jobId = await taggingJob(r, 'rate', keysOf('rate', 16), {
+        Extensions: { MaxTasksPerSecond: 2, PageSize: 4, MaxConcurrentPages: 2, TasksPerPageRun: 3 },
+      });
+      await waitFor(r.engine, jobId, 'the first tasks', (j) => j.Status === 'Active' && done(j) >= 2);
+      await r.engine.jobs.updateJobRate(jobId, 4);
+      await r.engine.jobs.pauseJob(jobId, 'recorded pause of a rate-limited job');
+      const paused = await waitFor(r.engine, jobId, 'Paused', (j) => j.Status === 'Paused');
+      if (done(paused) >= 16) throw new Error('the job finished before it was paused');
+      await r.engine.jobs.resumeJob(jobId, 'recorded resume');
+      const end = await finished(r.engine, jobId, 'Complete');
+      if (end.S3Batch.MaxTasksPerSecond !== 4) throw new Error(`rate ${end.S3Batch.MaxTasksPerSecond} after the change`);
+      return [{ label: 'job', jobId }];
+    },
+    check(files) {
+      const timers = files
+        .filter(({ fixture }) => fixture.workflowType === 'batchPageWorkflow')
+        .flatMap(({ fixture }) => (fixture.history as { events: { eventType?: string }[] }).events)
+        .filter((event) => event.eventType === 'EVENT_TYPE_TIMER_STARTED').length;
+      if (timers === 0) throw new Error('no page paced its tasks (no TimerStarted event)');
+    },
+  },
+  {
     name: 'confirmation-required',
     async record(r) {
       const jobId = await taggingJob(r, 'confirm', keysOf('confirm', 3), { ConfirmationRequired: true });

@@ -30,6 +30,7 @@ export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
   'CreateJob',
   'UpdateJobStatus',
   'UpdateJobPriority',
+  'UpdateJobRate',
   'PutJobTagging',
   'DeleteJobTagging',
 ]);

@@ -56,6 +56,7 @@ export {
   pauseJobUpdate,
   resumeJobUpdate,
   updateJobPriorityUpdate,
+  updateJobRateUpdate,
   putJobTaggingUpdate,
   type JobTag,
 } from './shared/messages';

@@ -1,8 +1,8 @@
 /**
  * A typed facade over the Temporal client for s3-batch jobs: create (idempotent), describe, list, confirm, pause,
- * resume, cancel, update priority, and wait for completion with progress callbacks. Used by the CLI, the HTTP API,
- * the demo and the tests, and by TypeScript services that talk to Temporal directly. Every change names its actor
- * (the client's identity: the audit trail, docs/security.md); a client given a principal's policy keeps to it.
+ * resume, cancel, update priority or rate limit, and wait for completion with progress callbacks. Used by the CLI,
+ * the HTTP API, the demo and the tests, and by TypeScript services that talk to Temporal directly. Every change names
+ * its actor (the client's identity: the audit trail, docs/security.md); a client given a principal's policy keeps to it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -10,7 +10,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, Workflo
 import { AccessDeniedError, PolicyCheck } from './access-policy';
 import { resolvePrincipal, type Principal } from './client-principal';
 import type { JobOrigin } from './shared/audit';
-import { formatProblems, validateJobSpec, type CreateJobInput, type SpecProblem } from './schemas/job-spec';
+import { formatProblems, MaxTasksPerSecond, validateJobSpec, type CreateJobInput, type SpecProblem } from './schemas/job-spec';
 import { bucketFromArn } from './schemas/arn';
 import { DEFAULT_TASK_QUEUE, JOB_WORKFLOW_TYPE, NO_ACCOUNT_ID } from './shared/constants';
 import { checkRequest, isTerminal, type ControlRequest, type JobStatus } from './shared/job-status';
@@ -20,8 +20,10 @@ import {
   putJobTaggingUpdate,
   resumeJobUpdate,
   updateJobPriorityUpdate,
+  updateJobRateUpdate,
   updateJobStatusUpdate,
   type JobTag,
+  type UpdateJobRateResult,
   type UpdateJobStatusResult,
 } from './shared/messages';
 import { JobAccountKey, JobOperationKey, JobPriorityKey, JobStatusKey } from './shared/search-attributes';
@@ -427,6 +429,21 @@ export class JobClient {
   updateJobPriority(jobId: string, priority: number) {
     return this.update(jobId, 'UpdatePriority', 'UpdateJobPriority', () =>
       this.handle(jobId).executeUpdate(updateJobPriorityUpdate, { args: [{ Priority: priority, actor: this.identity }] })
+    );
+  }
+
+  /**
+   * Changes the job's rate limit (Extensions.MaxTasksPerSecond) for the tasks it has not started yet: at most
+   * `maxTasksPerSecond` task starts per second across the whole job; null removes the limit. A JobSpecError for a
+   * rate out of range; a JobStatusError once the job is ending or ended.
+   */
+  updateJobRate(jobId: string, maxTasksPerSecond: number | null): Promise<UpdateJobRateResult> {
+    const parsed = MaxTasksPerSecond.nullable().safeParse(maxTasksPerSecond);
+    if (!parsed.success) {
+      throw new JobSpecError(parsed.error.issues.map((issue) => ({ path: 'MaxTasksPerSecond', message: issue.message })));
+    }
+    return this.update(jobId, 'UpdateRate', 'UpdateJobRate', () =>
+      this.handle(jobId).executeUpdate(updateJobRateUpdate, { args: [{ MaxTasksPerSecond: parsed.data, actor: this.identity }] })
     );
   }
 

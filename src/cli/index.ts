@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { createJobCommand } from './commands/create-job';
-import { pauseCommand, resumeCommand, updateJobPriorityCommand, updateJobStatusCommand } from './commands/control';
+import { pauseCommand, resumeCommand, updateJobPriorityCommand, updateJobRateCommand, updateJobStatusCommand } from './commands/control';
 import { describeJobCommand } from './commands/describe-job';
 import { doctorCommand } from './commands/doctor';
 import { listJobsCommand } from './commands/list-jobs';
@@ -42,6 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
     pauseCommand,
     resumeCommand,
     updateJobPriorityCommand,
+    updateJobRateCommand,
     watchCommand,
     reportCommand,
     redriveCommand,

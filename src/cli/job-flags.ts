@@ -47,6 +47,8 @@ export interface JobFlags {
   report?: string | false;
   reportScope?: string;
   priority?: number;
+  /** Extensions.MaxTasksPerSecond. */
+  maxTasksPerSecond?: number;
   description?: string;
   confirmationRequired?: boolean;
   connection?: string;
@@ -200,6 +202,7 @@ export function buildCreateJob(flags: JobFlags, file?: unknown): Json {
   const extensions = (set: Json) => (job.Extensions = { ...(isObject(job.Extensions) ? job.Extensions : {}), ...set });
   if (flags.connection !== undefined) extensions({ Connection: flags.connection });
   if (flags.manifestHeaderRow) extensions({ ManifestHeaderRow: true });
+  if (flags.maxTasksPerSecond !== undefined) extensions({ MaxTasksPerSecond: flags.maxTasksPerSecond });
   return job;
 }
 
@@ -232,6 +235,7 @@ const FLAG_FOR_PATH: [string, string][] = [
   ['RoleArn', '--role-arn'],
   ['Extensions.Connection', '--connection'],
   ['Extensions.ManifestHeaderRow', '--manifest-header-row'],
+  ['Extensions.MaxTasksPerSecond', '--max-tasks-per-second'],
 ];
 
 export function flagForPath(path: string): string | undefined {

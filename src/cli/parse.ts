@@ -6,6 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 // Side effect: user-facing messages for every zod issue (see there).
 import '../shared/zod-messages';
+import { MAX_TASKS_PER_SECOND_LIMIT, MaxTasksPerSecond } from '../schemas/job-spec';
 
 /** A commander argParser that validates (and converts) with a zod schema, reporting its first issue. */
 export function zodParser<T>(schema: z.ZodType<T>, expected: string): (value: string) => T {
@@ -23,6 +24,15 @@ export const parseJobId = zodParser(JobIdArg, 'a job id');
 /** The schema's own bounds for Priority (0 to 2^31-1). */
 export const PriorityArg = z.string().regex(/^\d+$/, 'not a whole number').transform(Number).pipe(z.number().int().min(0).max(2_147_483_647));
 export const parsePriority = zodParser(PriorityArg, 'a whole number from 0 to 2147483647');
+
+/** A rate limit in tasks per second: the schema's own bounds (Extensions.MaxTasksPerSecond). */
+export const RateArg = z.string().regex(/^\d+(\.\d+)?$/, 'not a number').transform(Number).pipe(MaxTasksPerSecond);
+export const parseRate = zodParser(RateArg, `a number of tasks per second from 0.001 to ${MAX_TASKS_PER_SECOND_LIMIT}`);
+/** update-job-rate's argument: a rate, or `none` to remove the limit. */
+export const parseRateOrNone = zodParser(
+  z.union([z.literal('none').transform(() => null), RateArg]),
+  `a number of tasks per second from 0.001 to ${MAX_TASKS_PER_SECOND_LIMIT}, or none`
+);
 
 export function positiveInt(max: number) {
   return zodParser(z.string().regex(/^\d+$/, 'not a whole number').transform(Number).pipe(z.number().int().min(1).max(max)), `a whole number from 1 to ${max}`);

@@ -1,6 +1,6 @@
 /**
  * The HTTP API's audit trail: one JSON line per authenticated call that changes something (CreateJob, UpdateJobStatus,
- * UpdateJobPriority, PutJobTagging, DeleteJobTagging), refused ones included, so who did what to which job, and
+ * UpdateJobPriority, UpdateJobRate, PutJobTagging, DeleteJobTagging), refused ones included, so who did what to which job, and
  * whether it was allowed, can be read back with any JSON log tool. It names the access key id, never a secret; its
  * `actor` is the one the job itself records (docs/security.md, audit trail).
  */

@@ -1,11 +1,11 @@
 /**
- * The eight S3 Control job calls, one handler each: parse and validate the request (query, XML body) with the spec
+ * The eight S3 Control job calls, and our UpdateJobRate, one handler each: parse and validate the request (query, XML body) with the spec
  * schemas, call the JobClient, and shape the result as S3 Control's response document. Handlers throw ApiError for
  * anything the caller got wrong; server.ts maps every other error.
  */
 import { z } from 'zod';
 import { JobSpecError, type JobClient } from '../job-client';
-import { CreateJobRequest, JobManifest, JobReport } from '../schemas/job-spec';
+import { CreateJobRequest, JobManifest, JobReport, MaxTasksPerSecond } from '../schemas/job-spec';
 import { JobManifestGenerator } from '../schemas/manifest-generator';
 import { JobOperation, S3Tag } from '../schemas/operations';
 import { NO_ACCOUNT_ID } from '../shared/constants';
@@ -195,6 +195,27 @@ export const updateJobPriority: Operation = async (ctx) => {
   return { xml: toXml('UpdateJobPriorityResult', { JobId: result.JobId, Priority: result.Priority }) };
 };
 
+/**
+ * Ours (no AWS counterpart): `POST /v20180820/jobs/<id>/rate?maxTasksPerSecond=<n|none>` changes the job's rate
+ * limit (Extensions.MaxTasksPerSecond) for the tasks not yet started; `none` removes it.
+ */
+export const updateJobRate: Operation = async (ctx) => {
+  const q = parseQuery(
+    ctx.query,
+    {
+      maxTasksPerSecond: z.union([
+        z.literal('none').transform(() => null),
+        z.string().regex(/^\d+(\.\d+)?$/, "expected a number of tasks per second, or 'none'").transform(Number).pipe(MaxTasksPerSecond),
+      ]),
+    },
+    { maxTasksPerSecond: 'MaxTasksPerSecond' }
+  );
+  await loadJob(ctx);
+  const result = await ctx.jobs.updateJobRate(ctx.jobId!, q.maxTasksPerSecond);
+  // No element: no limit.
+  return { xml: toXml('UpdateJobRateResult', { JobId: result.JobId, MaxTasksPerSecond: result.MaxTasksPerSecond ?? undefined }) };
+};
+
 export const getJobTagging: Operation = async (ctx) => {
   const job = await loadJob(ctx);
   return { xml: toXml('GetJobTaggingResult', { Tags: job.S3Batch.Tags ?? [] }, TagsShape) };
@@ -234,13 +255,14 @@ export function route(method: string, path: string): { name: string; operation: 
     if (method === 'GET') return { name: 'ListJobs', operation: listJobs };
     return undefined;
   }
-  const match = /^\/v20180820\/jobs\/([^/]+)(\/status|\/priority|\/tagging)?$/.exec(path);
+  const match = /^\/v20180820\/jobs\/([^/]+)(\/status|\/priority|\/rate|\/tagging)?$/.exec(path);
   if (!match) return undefined;
   const jobId = decodeURIComponent(match[1]!);
   const operations: Record<string, [string, Operation]> = {
     'GET ': ['DescribeJob', describeJob],
     'POST /status': ['UpdateJobStatus', updateJobStatus],
     'POST /priority': ['UpdateJobPriority', updateJobPriority],
+    'POST /rate': ['UpdateJobRate', updateJobRate],
     'GET /tagging': ['GetJobTagging', getJobTagging],
     'PUT /tagging': ['PutJobTagging', putJobTagging],
     'DELETE /tagging': ['DeleteJobTagging', deleteJobTagging],

@@ -154,6 +154,10 @@ export const RedriveOf = z
   });
 export type RedriveOf = z.infer<typeof RedriveOf>;
 
+/** Extensions.MaxTasksPerSecond and UpdateJobRate: a positive rate, fractions allowed (0.5 = one task every 2 s). */
+export const MAX_TASKS_PER_SECOND_LIMIT = 100_000;
+export const MaxTasksPerSecond = z.number().min(0.001).max(MAX_TASKS_PER_SECOND_LIMIT);
+
 /** AWS fails a job left in Suspended for 30 days: the default, and the longest Extensions.SuspendedExpirySeconds. */
 export const SUSPENDED_EXPIRY_SECONDS = 30 * 24 * 3600;
 
@@ -227,6 +231,12 @@ export const JobExtensions = z
      * server's task queue to any worker, ordered there by job priority). Absent: the worker config's default.
      */
     TaskExecution: TaskExecution.optional(),
+    /**
+     * The most tasks the whole job starts per second, across its pages, workers and continue-as-new (absent: no
+     * limit; concurrency is still bounded by MaxConcurrentPages × MaxConcurrentTasksPerPage). Changeable while the
+     * job runs (UpdateJobRate). S3 throttles at about 3,500 writes/s per prefix.
+     */
+    MaxTasksPerSecond: MaxTasksPerSecond.optional(),
     /** How long one attempt of a task may take. */
     TaskTimeoutSeconds: z.number().int().min(1).max(12 * 3600).default(300),
     /** Attempts per task for retryable errors (throttling, 5xx, timeouts), with exponential backoff. */

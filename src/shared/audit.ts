@@ -37,6 +37,7 @@ export type JobAction =
   | 'PauseJob'
   | 'ResumeJob'
   | 'UpdateJobPriority'
+  | 'UpdateJobRate'
   | 'PutJobTagging'
   | 'DeleteJobTagging';
 

@@ -28,7 +28,7 @@ export function isTerminal(status: JobStatus): boolean {
 }
 
 /** What a user can ask of a job. `Ready` confirms a Suspended job and `Cancelled` cancels, as UpdateJobStatus. */
-export type ControlRequest = 'Ready' | 'Cancelled' | 'Pause' | 'Resume' | 'UpdatePriority';
+export type ControlRequest = 'Ready' | 'Cancelled' | 'Pause' | 'Resume' | 'UpdatePriority' | 'UpdateRate';
 
 export type RequestCheck = { ok: true } | { ok: false; reason: string };
 
@@ -38,7 +38,7 @@ export type RequestCheck = { ok: true } | { ok: false; reason: string };
  * - Ready only confirms a Suspended job.
  * - Cancelled is allowed in any status that is not terminal and not already on its way to a terminal one.
  * - Pause is allowed while the job runs or is about to (Ready, Active); resume only from Pausing or Paused.
- * - Priority can change until the job ends.
+ * - Priority and the rate limit can change until the job ends.
  */
 export function checkRequest(status: JobStatus, request: ControlRequest): RequestCheck {
   const reject = (reason: string): RequestCheck => ({ ok: false, reason });
@@ -64,6 +64,10 @@ export function checkRequest(status: JobStatus, request: ControlRequest): Reques
     case 'UpdatePriority':
       return ['Cancelling', 'Failing', 'Completing'].includes(status)
         ? reject(`the job is ${status}; its priority no longer matters`)
+        : { ok: true };
+    case 'UpdateRate':
+      return ['Cancelling', 'Failing', 'Completing'].includes(status)
+        ? reject(`the job is ${status}; it starts no more tasks`)
         : { ok: true };
   }
 }

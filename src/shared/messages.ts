@@ -45,6 +45,17 @@ export const updateJobPriorityUpdate = defineUpdate<UpdateJobPriorityResult, [Up
   'updateJobPriority'
 );
 
+export interface UpdateJobRateRequest extends Attributed {
+  /** Tasks per second for the whole job; null removes the limit. */
+  MaxTasksPerSecond: number | null;
+}
+export interface UpdateJobRateResult {
+  JobId: string;
+  MaxTasksPerSecond: number | null;
+}
+/** Ours: change the job's rate limit (Extensions.MaxTasksPerSecond) for tasks not yet started. */
+export const updateJobRateUpdate = defineUpdate<UpdateJobRateResult, [UpdateJobRateRequest]>('updateJobRate');
+
 /** A job tag (S3 Control S3Tag). */
 export interface JobTag {
   Key: string;
@@ -80,6 +91,7 @@ export const pagePausedSignal = defineSignal<[{ pageIndex: number }]>('pagePause
 export type PageMode = 'run' | 'pause' | 'stop';
 /**
  * Job → page: run, pause (finish in-flight tasks, start none) or stop (cancel: finish, write the shard, end);
- * and the task priority for tasks not yet started.
+ * the task priority for tasks not yet started; and, when it changes, the page's share of the job's rate limit in
+ * tasks per second (null: no limit).
  */
-export const pageModeSignal = defineSignal<[{ mode: PageMode; priorityKey?: number }]>('pageMode');
+export const pageModeSignal = defineSignal<[{ mode: PageMode; priorityKey?: number; tasksPerSecond?: number | null }]>('pageMode');

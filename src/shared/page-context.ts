@@ -5,6 +5,7 @@
 import type { Duration } from '@temporalio/common';
 import type { ResolvedOperation } from '../schemas/operations';
 import type { PageMode } from './messages';
+import type { PacerState } from './task-pacer';
 import type { RestoreWait } from './types';
 
 export interface ManifestRef {
@@ -82,6 +83,13 @@ export interface PageInput {
   part?: number;
   /** Continue-as-new state: objects still waiting for their restore (Extensions.WaitForRestore). */
   restoreWaits?: RestoreWait[];
+  /**
+   * Extensions.MaxTasksPerSecond: this page's share of the job's rate (tasks per second; the job divides its limit
+   * among its running pages and signals a new share when that changes). Absent: no limit.
+   */
+  tasksPerSecond?: number;
+  /** Continue-as-new state: the page's pacing credit (with `tasksPerSecond`). */
+  pacing?: PacerState;
   /** Started by the job after a run of this page died (pageRunWorkflowId): the run starts where the dead one did. */
   restarted?: boolean;
 }

@@ -141,6 +141,8 @@ export interface JobDescriptor {
     /** ManifestGenerator: the listing's progress. */
     ManifestListing?: { ObjectsListed: number; ObjectsMatched: number; Done: boolean };
     PagesDone: number;
+    /** The job's rate limit now (Extensions.MaxTasksPerSecond, or as UpdateJobRate changed it); absent: none. */
+    MaxTasksPerSecond?: number;
     /** WaitForRestore jobs: pages whose tasks have all run and that only wait for restores to finish. */
     PagesWaitingForRestore?: number;
     /** The job's current tags (GetJobTagging): the request's Tags until PutJobTagging/DeleteJobTagging replace them. */

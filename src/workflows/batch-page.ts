@@ -19,6 +19,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -33,6 +34,7 @@ import {
   type PageMode,
 } from '../shared/messages';
 import { PAGE_FAILURE_NOTIFIED, type PageInput, type PageJobContext } from '../shared/page-context';
+import { TaskPacer } from '../shared/task-pacer';
 import { RestoreWaits } from './restore-waits';
 import {
   addFailures,
@@ -57,10 +59,20 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   const part = input.part ?? 0;
   let mode: PageMode = input.mode;
   let priorityKey = input.job.priorityKey;
-  setHandler(pageModeSignal, ({ mode: next, priorityKey: nextKey }) => {
+  // Extensions.MaxTasksPerSecond: this page's share of the job's rate. A page without one never paces (and issues
+  // the same commands as before the limit existed).
+  const pacer = new TaskPacer(input.tasksPerSecond, Date.now(), input.pacing);
+  /** Bumped by a new share and by the pacing timer: either may let a task start. */
+  let paceChanges = 0;
+  setHandler(pageModeSignal, ({ mode: next, priorityKey: nextKey, tasksPerSecond }) => {
+    if (mode === 'pause' && next === 'run') pacer.restart(Date.now());
     // A stop is final: a late pause or run signal must not restart a cancelled page.
     if (mode !== 'stop') mode = next;
     if (nextKey !== undefined) priorityKey = nextKey;
+    if (tasksPerSecond !== undefined) {
+      pacer.setRate(tasksPerSecond ?? undefined, Date.now());
+      paceChanges++;
+    }
   });
 
   const parentId = workflowInfo().parent?.workflowId;
@@ -132,6 +144,25 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
   let next = cursor;
   let pauseReported = false;
 
+  // One pacing timer at a time, for the share it was armed under: a new share arms its own (the old one's firing
+  // only wakes the loop once more), so a faster share is not held up by a slower one's long wait.
+  let armedFor = -1;
+  const waitForCredit = async () => {
+    const seen = paceChanges;
+    if (armedFor !== pacer.rate) {
+      const armed = (armedFor = pacer.rate ?? -1);
+      void sleep(pacer.msUntilNextStep(Date.now())).then(
+        () => {
+          if (armedFor === armed) armedFor = -1;
+          paceChanges++;
+        },
+        // Cancelled with the run's task scope: nothing waits on it any more.
+        () => undefined
+      );
+    }
+    await condition(() => paceChanges !== seen || mode !== 'run');
+  };
+
   // One scope for every task of this run: a stop cancels them together (and one scope per task would cost a
   // scope's promises per task, which the sandbox's promise tracking makes expensive).
   const tasks = new CancellationScope();
@@ -171,7 +202,16 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       }
       // Within budget, unless Temporal asks for a fresh run sooner: then this run ends at `next`.
       if (workflowInfo().continueAsNewSuggested && next > cursor) break;
-      const row = rows[next++]!;
+      const row = rows[next]!;
+      // A bad row makes no S3 call: it takes no share of the rate.
+      if (row.error === undefined && pacer.limited) {
+        if (pacer.available(Date.now()) < 1) {
+          await waitForCredit();
+          continue;
+        }
+        pacer.take();
+      }
+      next++;
       if (row.error !== undefined) record(row, { status: 'failed', errorCode: 'InvalidManifestRow', message: row.error });
       else startTask(row, priorityKey);
     }
@@ -213,6 +253,8 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       cursor: next,
       part: part + 1,
       restoreWaits: carried,
+      // The share and the credit go on with the page: a continue-as-new neither waits a step nor bursts.
+      ...(pacer.limited || input.tasksPerSecond !== undefined ? { tasksPerSecond: pacer.rate, pacing: pacer.state() } : {}),
     });
   }
 }

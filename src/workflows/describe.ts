@@ -6,7 +6,7 @@ import { jobArn } from '../shared/constants';
 import type { JobStatus } from '../shared/job-status';
 import type { JobTag } from '../shared/messages';
 import { describeFailures, type JobDescriptor, type JobFailure } from '../shared/types';
-import type { JobState } from './job-state';
+import { jobRateLimit, type JobState } from './job-state';
 
 /** Committed counts plus the interim counts of parts still running: what users see as progress. */
 export function liveCounts(state: JobState): { succeeded: number; failed: number } {
@@ -151,6 +151,7 @@ export function describeJob(
         ? { ManifestListing: { ObjectsListed: state.listing.listed, ObjectsMatched: state.listing.rows, Done: state.listing.done } }
         : {}),
       PagesDone: state.pagesDone,
+      ...(jobRateLimit(state) !== undefined ? { MaxTasksPerSecond: jobRateLimit(state) } : {}),
       Tags: state.tags ?? req.Tags ?? [],
       ...audit(state),
       ...(state.job.extensions.WaitForRestore

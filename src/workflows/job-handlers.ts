@@ -1,10 +1,11 @@
 /**
  * The job workflow's message handlers: the DescribeJob query, the control updates (status, pause, resume,
- * priority, tags) and the signals its pages report by. Each bumps the run's change counter, so the main loop
+ * priority, rate limit, tags) and the signals its pages report by. Each bumps the run's change counter, so the main loop
  * wakes and acts on what changed; none of them issues a command but through the run's status machine.
  */
 import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { actorProblem, type JobAction, type JobChange } from '../shared/audit';
+import { MAX_TASKS_PER_SECOND_LIMIT } from '../schemas/job-spec';
 import { checkRequest, type ControlRequest } from '../shared/job-status';
 import {
   describeJobQuery,
@@ -16,6 +17,7 @@ import {
   putJobTaggingUpdate,
   resumeJobUpdate,
   updateJobPriorityUpdate,
+  updateJobRateUpdate,
   updateJobStatusUpdate,
 } from '../shared/messages';
 import { JobPriorityKey } from '../shared/search-attributes';
@@ -107,6 +109,29 @@ function setControlHandlers(run: JobRun): void {
         validated('UpdatePriority', req);
       },
       description: 'UpdateJobPriority',
+    }
+  );
+
+  setHandler(
+    updateJobRateUpdate,
+    ({ MaxTasksPerSecond, actor }) => {
+      // The page window divides the new limit among the running pages and tells each its share.
+      run.changes++;
+      recordChange(run, 'UpdateJobRate', actor);
+      if (run.state) run.state.maxTasksPerSecond = MaxTasksPerSecond;
+      else run.early.maxTasksPerSecond = MaxTasksPerSecond;
+      return { JobId: jobId, MaxTasksPerSecond };
+    },
+    {
+      // The API validates the rate with the schema (zod, at the edge); this keeps a malformed update out of the state.
+      validator: (req) => {
+        const rate = req?.MaxTasksPerSecond;
+        if (rate !== null && (typeof rate !== 'number' || !(rate >= 0.001 && rate <= MAX_TASKS_PER_SECOND_LIMIT))) {
+          throw new Error(`MaxTasksPerSecond must be a number from 0.001 to ${MAX_TASKS_PER_SECOND_LIMIT}, or null for no limit, got ${JSON.stringify(rate)}`);
+        }
+        validated('UpdateRate', req);
+      },
+      description: 'UpdateJobRate: the most tasks per second the whole job starts (null: no limit)',
     }
   );
 

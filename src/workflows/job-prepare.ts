@@ -63,6 +63,7 @@ export async function createJob(
     tags: early.tags,
     createdBy: early.createdBy,
     lastChange: early.lastChange,
+    ...(early.maxTasksPerSecond !== undefined ? { maxTasksPerSecond: early.maxTasksPerSecond } : {}),
     nextPage: 0,
     pages: {},
     pagesDone: 0,

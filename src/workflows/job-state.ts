@@ -28,6 +28,8 @@ export interface PageTrack {
   priorityKey: number;
   /** Counts so far of the part now running (live progress only; not in the totals). */
   interim?: { part: number; succeeded: number; failed: number };
+  /** The share of the job's rate limit (tasks/s) this page was last given; absent: no limit. */
+  tasksPerSecond?: number;
   /** How many times the page was restarted after a run of it died; its current execution's id says so too. */
   restarts?: number;
   /** A restart the main loop still has to start: where the dead run began. */
@@ -79,6 +81,8 @@ export interface JobState {
   createdBy?: string;
   /** Audit: the last control change (who, what, when); absent until the first. */
   lastChange?: JobChange;
+  /** The rate limit as UpdateJobRate last set it (null: removed); absent: Extensions.MaxTasksPerSecond. */
+  maxTasksPerSecond?: number | null;
 }
 
 /** Until the request is validated there is no JobState: what the job knows meanwhile (describeJob answers from it). */
@@ -91,10 +95,18 @@ export interface EarlyState {
   /** Audit: as in JobState, until the state exists (then carried into it). */
   createdBy?: string;
   lastChange?: JobChange;
+  /** An UpdateJobRate before the state existed: the state starts with it. */
+  maxTasksPerSecond?: number | null;
 }
 
 /** The job workflow's signature (batchJobWorkflow), for continueAsNew without importing the workflow itself. */
 export type BatchJobWorkflowType = (request: unknown, carried?: JobState, origin?: JobOrigin) => Promise<JobDescriptor>;
+
+/** The job's rate limit now (tasks per second), or undefined for none. */
+export function jobRateLimit(state: JobState): number | undefined {
+  const set = state.maxTasksPerSecond;
+  return set === undefined ? state.job.extensions.MaxTasksPerSecond : (set ?? undefined);
+}
 
 /** Adds one part of a page to the totals, and marks the part counted: each (page, part) is added once. */
 export function addPartCounts(

@@ -28,7 +28,7 @@ import { priorityKeyFor } from '../shared/priority';
 import { truncate, type PageFailure, type PageResume } from '../shared/types';
 import { batchPageWorkflow } from './batch-page';
 import type { JobRun } from './job-run';
-import { pageFinished, type BatchJobWorkflowType, type JobState, type PageTrack } from './job-state';
+import { jobRateLimit, pageFinished, type BatchJobWorkflowType, type JobState, type PageTrack } from './job-state';
 import { chunkManifest, listingWanted, listNextChunk, type ListingState } from './manifest-listing';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -51,6 +51,9 @@ export async function runPages(run: JobRun, s: JobState): Promise<void> {
   const watchPages = patched('page-health-check');
   const pageCheck = { armed: false, due: false };
   for (;;) {
+    // A change made while this pass awaits a step (an update arriving while tellPages waits for its signals) must
+    // wake the wait at the bottom too.
+    const changesAtStart = run.changes;
     if (s.status === 'Ready') run.setStatus('Active');
     await restartPages(run, s);
     await tellPages(run, s);
@@ -94,7 +97,9 @@ export async function runPages(run: JobRun, s: JobState): Promise<void> {
         });
       }
     }
-    const seen = run.changes;
+    // Jobs from before this counted from here, so they slept through such a change until the next one (a pause or
+    // a new rate sent to the pages only at the next page report); their histories replay that.
+    const seen = patched('job-loop-sees-every-change') ? changesAtStart : run.changes;
     await condition(() => run.changes !== seen);
   }
 }
@@ -234,10 +239,13 @@ async function startPageRun(run: JobRun, s: JobState, pageIndex: number, track: 
   const { job: context, range } = pageSource(jobId, s, pageContext(s), pageIndex);
   track.mode = pageMode(s);
   track.priorityKey = context.priorityKey;
+  // The page is already in the window: its share counts it. The others learn their smaller share from tellPages.
+  track.tasksPerSecond = pageShare(s);
+  const rate = track.tasksPerSecond !== undefined ? { tasksPerSecond: track.tasksPerSecond } : {};
   try {
     await startChild(batchPageWorkflow, {
       workflowId: pageRunWorkflowId(jobId, pageIndex, track.restarts),
-      args: [{ jobId, job: context, pageIndex, range, mode: track.mode, ...resume, ...(track.restarts ? { restarted: true } : {}) }],
+      args: [{ jobId, job: context, pageIndex, range, mode: track.mode, ...rate, ...resume, ...(track.restarts ? { restarted: true } : {}) }],
       priority: { priorityKey: context.priorityKey },
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -257,19 +265,43 @@ function pageMode(s: JobState): PageMode {
   return s.status === 'Cancelling' || s.status === 'Failing' ? 'stop' : s.status === 'Pausing' || s.status === 'Paused' ? 'pause' : 'run';
 }
 
-/** Sends each page in flight the mode the job's status calls for, once per change. */
+/**
+ * Each running page's share of the job's rate limit (Extensions.MaxTasksPerSecond, or as UpdateJobRate set it):
+ * the pages that start tasks divide it equally, so the job's pages together start at most the limit. A page that
+ * only waits for restores starts none and takes no share. While pages are still to start, the share is what each
+ * page has once the window is full: the first pages of a job, started one after another, do not each begin with
+ * the whole limit. Near the end, fewer pages remain and each gets more. Undefined: no limit.
+ */
+function pageShare(s: JobState): number | undefined {
+  const limit = jobRateLimit(s);
+  if (limit === undefined) return undefined;
+  const running = Object.values(s.pages).filter((t) => !t.waiting).length;
+  // A generated manifest's pages are known as its listing goes: until it is done, more may come.
+  const pageCount = s.listing ? (s.listing.done ? s.listing.files : Infinity) : (s.prepared?.pageCount ?? 0);
+  const toStart = Math.max(0, pageCount - s.nextPage);
+  const pages = Math.max(running, Math.min(s.job.extensions.MaxConcurrentPages, running + toStart));
+  return limit / Math.max(1, pages);
+}
+
+/**
+ * Sends each page in flight the mode the job's status calls for and its share of the rate limit, once per change.
+ * Jobs without a rate limit never have a share, so their pages get the same signals as before the limit existed.
+ */
 async function tellPages(run: JobRun, s: JobState): Promise<void> {
   const mode = pageMode(s);
   const priorityKey = priorityKeyFor(s.priority, s.job.priorityLevels);
+  const share = pageShare(s);
   const sends: Promise<void>[] = [];
   for (const [index, track] of Object.entries(s.pages)) {
-    if (track.mode === mode && track.priorityKey === priorityKey) continue;
+    const rateChanged = !track.waiting && track.tasksPerSecond !== share;
+    if (track.mode === mode && track.priorityKey === priorityKey && !rateChanged) continue;
     if (track.mode !== mode && mode !== 'pause') track.paused = false;
     track.mode = mode;
     track.priorityKey = priorityKey;
+    if (rateChanged) track.tasksPerSecond = share;
     sends.push(
       getExternalWorkflowHandle(pageRunWorkflowId(run.jobId, Number(index), track.restarts))
-        .signal(pageModeSignal, { mode, priorityKey })
+        .signal(pageModeSignal, { mode, priorityKey, ...(rateChanged ? { tasksPerSecond: share ?? null } : {}) })
         // The page may have just finished: its final progress signal settles it.
         .catch(() => undefined)
     );

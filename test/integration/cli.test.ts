@@ -1,7 +1,7 @@
 /**
  * The built s3batch CLI (lib/src/cli/main.js, as `npm install -g` would run it), spawned against the real local stack
  * for every command: create-job from a file and from flags, describe-job, list-jobs (status filter, paging),
- * update-job-status Ready and Cancelled, pause, resume, update-job-priority, watch, report; then bad input and an
+ * update-job-status Ready and Cancelled, pause, resume, update-job-priority, update-job-rate, watch, report; then bad input and an
  * unreachable server (for every command, redrive included), each with its exit code. A worker from startEngine() runs the jobs on its own task queue.
  */
 import { writeFileSync } from 'node:fs';
@@ -164,6 +164,11 @@ test('pause, update-job-priority, resume, then update-job-status Cancelled: watc
   const priority = JSON.parse((await expectExit(['update-job-priority', jobId, '42', '--json'], 0)).stdout);
   expect(priority).toEqual({ JobId: jobId, Priority: 42 });
   expect((await describe(jobId)).Priority).toBe(42);
+  expect((await expectExit(['update-job-rate', jobId, '7.5'], 0)).stdout).toBe(`Job ${jobId}: at most 7.5 tasks/s\n`);
+  expect((await describe(jobId)).S3Batch.MaxTasksPerSecond).toBe(7.5);
+  expect((await expectExit(['describe-job', jobId], 0)).stdout).toMatch(/^Rate limit: +7\.5 tasks\/s$/m);
+  expect(JSON.parse((await expectExit(['update-job-rate', jobId, 'none', '--json'], 0)).stdout)).toEqual({ JobId: jobId, MaxTasksPerSecond: null });
+  expect((await describe(jobId)).S3Batch.MaxTasksPerSecond).toBeUndefined();
 
   expect((await expectExit(['resume', jobId], 0)).stdout).toContain(`Job ${jobId}:`);
   await until(jobId, (j) => j.Status === 'Active');
@@ -223,6 +228,8 @@ test('bad input: exit code 2 and a message that says what to fix', async () => {
     [['describe-job'], /missing required argument 'job-id'/],
     [['update-job-status', 'x', 'Paused'], /value 'Paused' is invalid for argument 'status'\. Allowed choices are Ready, Cancelled/],
     [['update-job-priority', 'x', 'high'], /'high' is invalid for argument 'priority'\. expected a whole number/],
+    [['update-job-rate', 'x', '0'], /'0' is invalid for argument 'rate'\. expected a number of tasks per second from 0\.001 to 100000, or none/],
+    [['create-job', '--max-tasks-per-second', 'fast'], /option '--max-tasks-per-second <n>' argument 'fast' is invalid/],
     [['list-jobs', '--status', 'Running'], /Allowed choices are New, Preparing/],
     [['list-jobs', '--limit', '0'], /option '--limit <n>' argument '0' is invalid/],
     [['list-jobs', '--account-id', '12'], /option '--account-id <id>' argument '12' is invalid\. expected a 12-digit account id \(expected 12 digits\)/],
@@ -272,6 +279,7 @@ test('an unreachable server: exit code 4 and a message naming S3BATCH_TEMPORAL_A
     ['pause', 'x'],
     ['resume', 'x'],
     ['update-job-priority', 'x', '5'],
+    ['update-job-rate', 'x', '5'],
     ['watch', 'x'],
     ['report', 'x'],
     ['redrive', 'x'],

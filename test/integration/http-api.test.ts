@@ -440,8 +440,9 @@ async function rawRequest(
       }
     }
     const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: true });
+    const query = Object.fromEntries(url.searchParams);
     const signed = await signer.sign(
-      { method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, body },
+      { method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers, body },
       { signingDate: options.signingDate }
     );
     Object.assign(headers, signed.headers);
@@ -450,6 +451,40 @@ async function rawRequest(
   const response = await fetch(url, { method, headers: sent, body });
   return { status: response.status, text: await response.text() };
 }
+
+test('UpdateJobRate (ours): sets and removes the rate limit, DescribeJob shows it; bad values and ended jobs are refused', async () => {
+  const { JobId: jobId } = await s3control.send(new CreateJobCommand(createJobInput()));
+  await waitForStatus(jobId!, ['Suspended']);
+  const rateOf = async () => (await engine.jobs.describeJob(jobId!)).S3Batch.MaxTasksPerSecond;
+  expect(await rateOf()).toBeUndefined();
+
+  const set = await rawRequest('POST', `/v20180820/jobs/${jobId}/rate?maxTasksPerSecond=12.5`, undefined);
+  expect(set.status).toBe(200);
+  expect(set.text).toContain(`<JobId>${jobId}</JobId><MaxTasksPerSecond>12.5</MaxTasksPerSecond></UpdateJobRateResult>`);
+  expect(await rateOf()).toBe(12.5);
+  // DescribeJob's XML carries it in our S3Batch element.
+  const described = await rawRequest('GET', `/v20180820/jobs/${jobId}`, undefined);
+  expect(described.text).toContain('<MaxTasksPerSecond>12.5</MaxTasksPerSecond>');
+
+  for (const bad of ['0', '-3', 'fast', '100001']) {
+    const refused = await rawRequest('POST', `/v20180820/jobs/${jobId}/rate?maxTasksPerSecond=${bad}`, undefined);
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('<Code>InvalidRequest</Code>');
+    expect(refused.text).toContain('MaxTasksPerSecond: ');
+  }
+  expect(await rateOf()).toBe(12.5);
+
+  const removed = await rawRequest('POST', `/v20180820/jobs/${jobId}/rate?maxTasksPerSecond=none`, undefined);
+  expect(removed.status).toBe(200);
+  expect(removed.text).not.toContain('<MaxTasksPerSecond>');
+  expect(await rateOf()).toBeUndefined();
+
+  await s3control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId: jobId, RequestedJobStatus: 'Cancelled' }));
+  await waitForStatus(jobId!, ['Cancelled']);
+  const ended = await rawRequest('POST', `/v20180820/jobs/${jobId}/rate?maxTasksPerSecond=5`, undefined);
+  expect(ended.status).toBe(409);
+  expect(ended.text).toContain('<Code>JobStatusException</Code>');
+});
 
 test('authentication: unsigned, wrong secret, unknown key and skewed requests get AWS errors; nothing is served', async () => {
   const unsigned = await rawRequest('GET', '/v20180820/jobs', undefined, { sign: false });

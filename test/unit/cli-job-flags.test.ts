@@ -2,6 +2,7 @@
 import { CliError } from '../../src/cli/errors';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
 import { buildCreateJob, collectKeyValue, describeProblems, flagForPath, parseS3Url } from '../../src/cli/job-flags';
+import { parseRate, parseRateOrNone } from '../../src/cli/parse';
 import { validateJobSpec } from '../../src/schemas/job-spec';
 
 const base = { manifest: 's3://data-bucket/manifests/m.csv', report: 's3://report-bucket/batch/' } as const;
@@ -150,4 +151,24 @@ test('--manifest-header-row sets Extensions.ManifestHeaderRow beside the file\'s
   expect(job.Extensions).toEqual({ PageSize: 50, Connection: 'minio', ManifestHeaderRow: true });
   expect(validateJobSpec(job).ok).toBe(true);
   expect(flagForPath('Extensions.ManifestHeaderRow')).toBe('--manifest-header-row');
+});
+
+test('--max-tasks-per-second sets Extensions.MaxTasksPerSecond beside the file\'s other extensions', () => {
+  const job = buildCreateJob({ ...base, operation: 'tagging', tag: [['k', 'v']], maxTasksPerSecond: 2.5 }, { Extensions: { PageSize: 50 } });
+  expect(job.Extensions).toEqual({ PageSize: 50, MaxTasksPerSecond: 2.5 });
+  expect(validateJobSpec(job).ok).toBe(true);
+  expect(flagForPath('Extensions.MaxTasksPerSecond')).toBe('--max-tasks-per-second');
+  const zero = validateJobSpec({ ...job, Extensions: { MaxTasksPerSecond: 0 } });
+  expect(zero.ok).toBe(false);
+  expect(!zero.ok && zero.problems.map((p) => p.path)).toEqual(['Extensions.MaxTasksPerSecond']);
+});
+
+test('update-job-rate and --max-tasks-per-second take a positive number of tasks per second (update-job-rate: or none)', () => {
+  expect(parseRate('2.5')).toBe(2.5);
+  expect(parseRateOrNone('none')).toBeNull();
+  expect(parseRateOrNone('40')).toBe(40);
+  for (const bad of ['0', '-1', 'fast', '1e3', '100001']) {
+    expect(() => parseRateOrNone(bad)).toThrow(/expected a number of tasks per second from 0\.001 to 100000, or none/);
+  }
+  expect(() => parseRate('none')).toThrow(/expected a number of tasks per second/);
 });

@@ -6,6 +6,7 @@ const allowed: Record<ControlRequest, JobStatus[]> = {
   Pause: ['Ready', 'Active'],
   Resume: ['Pausing', 'Paused'],
   UpdatePriority: ['New', 'Preparing', 'Suspended', 'Ready', 'Active', 'Pausing', 'Paused'],
+  UpdateRate: ['New', 'Preparing', 'Suspended', 'Ready', 'Active', 'Pausing', 'Paused'],
 };
 
 describe('job status machine', () => {

@@ -1,12 +1,12 @@
 /**
  * The commands that steer a job: update-job-status (Ready confirms a Suspended job, Cancelled cancels), pause,
- * resume, update-job-priority. Each is a validated Temporal update: a request the job's status does not allow is
+ * resume, update-job-priority, update-job-rate. Each is a validated Temporal update: a request the job's status does not allow is
  * refused with the job's reason (exit code 3).
  */
 import { Argument, Command } from 'commander';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
-import { parseJobId, parsePriority } from '../parse';
+import { parseJobId, parsePriority, parseRateOrNone } from '../parse';
 
 interface ControlOptions {
   reason?: string;
@@ -62,5 +62,18 @@ export function updateJobPriorityCommand(ctx: CliContext): Command {
       const result = await (await ctx.jobs()).updateJobPriority(jobId, priority);
       if (options.json) printJson(result);
       else printLine(`Job ${result.JobId}: priority ${result.Priority}`);
+    });
+}
+
+export function updateJobRateCommand(ctx: CliContext): Command {
+  return new Command('update-job-rate')
+    .description("Change a job's rate limit: the most tasks per second the whole job starts (applies to tasks not yet started)")
+    .argument('<job-id>', 'the job', parseJobId)
+    .argument('<rate>', "tasks per second (fractions allowed, e.g. 0.5), or 'none' to remove the limit", parseRateOrNone)
+    .option('--json', 'print the result as JSON')
+    .action(async (jobId: string, rate: number | null, options: ControlOptions) => {
+      const result = await (await ctx.jobs()).updateJobRate(jobId, rate);
+      if (options.json) printJson(result);
+      else printLine(`Job ${result.JobId}: ${result.MaxTasksPerSecond === null ? 'no rate limit' : `at most ${result.MaxTasksPerSecond} tasks/s`}`);
     });
 }

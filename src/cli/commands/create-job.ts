@@ -11,7 +11,7 @@ import { badInput } from '../errors';
 import { exitCodeForStatus } from '../exit-codes';
 import { buildCreateJob, collectKeyValue, describeProblems, ManifestFieldsFlag, OPERATION_FLAGS, type JobFlags } from '../job-flags';
 import { printJson, printLine } from '../output';
-import { parseNonNegativeInt, parsePriority, positiveInt, zodParser } from '../parse';
+import { parseNonNegativeInt, parsePriority, parseRate, positiveInt, zodParser } from '../parse';
 import { formatFinal } from '../progress-bar';
 import { watchJob } from '../watch-job';
 
@@ -69,6 +69,7 @@ export function createJobCommand(ctx: CliContext): Command {
     .option('--no-report', 'no completion report')
     .addOption(new Option('--report-scope <scope>', 'which tasks the report lists').choices(['AllTasks', 'FailedTasksOnly']))
     .option('--priority <n>', 'job priority, higher first (default 10)', parsePriority)
+    .option('--max-tasks-per-second <n>', 'rate limit for the whole job, tasks started per second (Extensions.MaxTasksPerSecond)', parseRate)
     .option('--description <text>', 'a description (1 to 256 characters)')
     .option('--confirmation-required', 'create the job Suspended, to run after `update-job-status <id> Ready`')
     .option('--connection <name>', "the worker's S3 connection for the tasks (Extensions.Connection)")

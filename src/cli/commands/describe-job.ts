@@ -27,6 +27,7 @@ export function formatJob(job: JobDescriptor): string {
     ['Summary', job.S3Batch.Summary],
     ['Operation', operationName(job)],
     ['Priority', job.Priority],
+    ['Rate limit', job.S3Batch.MaxTasksPerSecond === undefined ? undefined : `${job.S3Batch.MaxTasksPerSecond} tasks/s`],
     ['Description', job.Description],
     ['Created', job.CreationTime],
     ['Created by', job.S3Batch.CreatedBy],
