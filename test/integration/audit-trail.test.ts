@@ -200,6 +200,8 @@ test('CLI: S3BATCH_IDENTITY names who created and changed the job, in describe-j
   const text = (await cli(['describe-job', jobId], 0)).stdout;
   expect(text).toMatch(/^Created by: +cli:alice@audit-test$/m);
   expect(text).toContain(`Last change:   UpdateJobPriority by cli:bob@audit-test at ${changed.S3Batch.LastChange!.Time}`);
+  await cli(['update-job-rate', jobId, '25'], 0, alice);
+  expectChange(await describeWithCli(jobId), 'UpdateJobRate', alice.S3BATCH_IDENTITY);
 
   const byDefault = `cli:${userInfo().username}@${hostname()}`;
   await cli(['update-job-status', jobId, 'Cancelled'], 0);
@@ -210,6 +212,7 @@ test('CLI: S3BATCH_IDENTITY names who created and changed the job, in describe-j
   expect(history.startedBy).toBe(alice.S3BATCH_IDENTITY);
   expect(history.updates).toEqual([
     { update: 'updateJobPriority', actor: bob.S3BATCH_IDENTITY, identity: bob.S3BATCH_IDENTITY },
+    { update: 'updateJobRate', actor: alice.S3BATCH_IDENTITY, identity: alice.S3BATCH_IDENTITY },
     { update: 'updateJobStatus', actor: byDefault, identity: byDefault },
   ]);
 }, 180_000);
@@ -229,6 +232,8 @@ test("CLI: S3BATCH_IDENTITY_POLICY holds the identity to an API key's checks (ac
     expect((await describeWithCliAs(jobId, reader)).JobId).toBe(jobId);
     const readOnly = await cli(['update-job-priority', jobId, '9'], EXIT_CODES.refused, reader);
     expect(readOnly.stderr).toContain('Identity cli:carol@audit-test is read-only: it is not allowed to perform UpdateJobPriority');
+    const readOnlyRate = await cli(['update-job-rate', jobId, '9'], EXIT_CODES.refused, reader);
+    expect(readOnlyRate.stderr).toContain('Identity cli:carol@audit-test is read-only: it is not allowed to perform UpdateJobRate');
     await cli(['create-job', jobFile('reader', request()), '--json'], EXIT_CODES.refused, reader);
 
     const noRoles = await cli(['create-job', jobFile('no-roles', request()), '--json'], EXIT_CODES.refused, policy({ accounts: [A], access: 'write', roles: [] }));
