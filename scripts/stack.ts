@@ -38,6 +38,7 @@ function describe(state: StackState): string {
       `${fn.endpoint} (runtime API ${fn.runtimeApi}, ${fn.kind})`,
       String(fn.pid),
     ]),
+    ...state.processes.filter((p) => p.component.startsWith('worker:')).map((p) => [p.component, `task queue s3-batch (log ${p.logFile})`, String(p.pid)]),
   ];
   return `${table(rows)}\n\nTemporal Web UI: ${state.temporal.uiUrl}/namespaces/${state.temporal.namespace}/workflows\nState file: ${state.dataDir}/state.json  Logs: ${state.dataDir}/logs/`;
 }

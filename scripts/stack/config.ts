@@ -21,6 +21,7 @@
  * | S3BATCH_REGION                       | us-east-1            | region every client is told to use                     |
  * | S3BATCH_STACK_START_TIMEOUT_SECONDS  | 60                   | how long each component may take to become healthy     |
  * | S3BATCH_POSTGRES_PORT                | 5433                 | PostgreSQL (cluster profile only)                      |
+ * | S3BATCH_STACK_WORKERS                | 2 cluster, 0 default | worker processes on task queue s3-batch (0-16)         |
  *
  * Profiles: `default` runs `temporal server start-dev` (one process, SQLite). `cluster` runs Temporal as production
  * does: PostgreSQL, the frontend, history, matching and worker services as separate processes, and the standalone
@@ -99,6 +100,8 @@ export const stackConfigSchema = z.object({
     timeoutSeconds: z.number().int().min(1).max(900),
   }),
   startTimeoutMs: z.number().int().min(1000),
+  /** Worker processes the stack runs on task queue s3-batch (stack-workers.ts). */
+  workers: z.number().int().min(0).max(16),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
@@ -112,6 +115,7 @@ export interface StackConfigOverrides {
   minio?: Partial<StackConfig['minio']>;
   lambda?: Partial<StackConfig['lambda']>;
   startTimeoutMs?: number;
+  workers?: number;
 }
 
 /** Thrown for invalid configuration; the message names each offending variable or field. */
@@ -178,6 +182,8 @@ const envSchema = z.object({
   S3BATCH_MOTO_PORT: portVar('S3BATCH_MOTO_PORT', 9002),
   S3BATCH_LAMBDA_BASE_PORT: portVar('S3BATCH_LAMBDA_BASE_PORT', 9100),
   S3BATCH_POSTGRES_PORT: portVar('S3BATCH_POSTGRES_PORT', 5433),
+  // -1: not set, so the profile's default applies.
+  S3BATCH_STACK_WORKERS: integerVar('S3BATCH_STACK_WORKERS', -1, 0, 16, 'a number of worker processes'),
   S3BATCH_LAMBDA_FUNCTIONS: z
     .string()
     .optional()
@@ -207,8 +213,9 @@ export function stackConfigFromEnv(overrides: StackConfigOverrides = {}, env: No
   if (!parsedEnv.success) throw new StackConfigError(describeIssues(parsedEnv.error, (path) => String(path[0] ?? '')));
   const e = parsedEnv.data;
 
+  const profile = overrides.profile ?? e.S3BATCH_STACK_PROFILE;
   const candidate = {
-    profile: overrides.profile ?? e.S3BATCH_STACK_PROFILE,
+    profile,
     dataDir: resolve(overrides.dataDir ?? e.S3BATCH_STACK_DIR),
     ports: {
       temporal: e.S3BATCH_TEMPORAL_PORT,
@@ -233,6 +240,7 @@ export function stackConfigFromEnv(overrides: StackConfigOverrides = {}, env: No
       ...overrides.lambda,
     },
     startTimeoutMs: overrides.startTimeoutMs ?? e.S3BATCH_STACK_START_TIMEOUT_SECONDS * 1000,
+    workers: overrides.workers ?? (e.S3BATCH_STACK_WORKERS >= 0 ? e.S3BATCH_STACK_WORKERS : profile === 'cluster' ? 2 : 0),
   };
   const parsed = stackConfigSchema.safeParse(candidate);
   if (!parsed.success) throw new StackConfigError(describeIssues(parsed.error, (path) => path.map(String).join('.')));

@@ -23,6 +23,7 @@ import { isOwnedProcessAlive, isProcessAlive, type OwnedProcess, processGroupMem
 import { readStateFile, removeStateFile, type StackState, type StartingState, stateFilePath, writeStateFile } from './state';
 import { checkPostgresHealth, startPostgres } from './postgres';
 import { checkTemporalHealth, startTemporalDevServer } from './temporal';
+import { startStackWorkers } from './stack-workers';
 import { serviceComponent, type TemporalClusterBinaries, startTemporalCluster } from './temporal-cluster';
 import { CLUSTER_POSTGRES_LOGIN, PERSISTENCE_DATABASES } from './temporal-cluster-config';
 
@@ -99,6 +100,10 @@ async function componentHealth(state: StackState, tools: Pick<ToolPaths, 'tempor
         (await canConnect(Number(new URL(fn.endpoint).port))) ? { healthy: true } : { healthy: false, detail: 'invoke port closed' },
       ),
     ),
+    // A worker is as healthy as its process: it has no port, and it reconnects to Temporal by itself.
+    ...state.processes
+      .filter((p) => p.component.startsWith('worker:'))
+      .map((p) => check(p.component, `task queue s3-batch (${state.temporal.address})`, async () => ({ healthy: true }))),
   ]);
 }
 
@@ -391,7 +396,28 @@ async function startStack(config: StackConfig, tools: ToolPaths, cluster: Cluste
     processes: starting.processes,
   };
   writeStateFile(config.dataDir, state);
-  const profile = config.profile === 'cluster' ? 'cluster profile: PostgreSQL and one process per Temporal service' : 'Temporal dev server';
+  // Workers read the running state (its endpoints), so they start last; the state then lists them too.
+  if (config.workers > 0) {
+    try {
+      await startStackWorkers({
+        count: config.workers,
+        dataDir: config.dataDir,
+        logsDir: logs,
+        timeoutMs,
+        onSpawn: (owned) => {
+          state.processes.push(owned);
+          writeStateFile(config.dataDir, state);
+        },
+      });
+    } catch (error) {
+      await stopOwnedProcesses(state.processes, () => undefined);
+      removeStateFile(config.dataDir);
+      throw new Error(`stack: start failed; everything started was stopped again.\n${(error as Error).message}`);
+    }
+    writeStateFile(config.dataDir, state);
+  }
+  const workers = config.workers > 0 ? `, ${config.workers} worker processes` : '';
+  const profile = (config.profile === 'cluster' ? 'cluster profile: PostgreSQL and one process per Temporal service' : 'Temporal dev server') + workers;
   log(`stack: up in ${formatSeconds((Date.now() - started) / 1000)} on ${STACK_HOST} (${profile}; Lambda: ${lambdaKind === 'rie' ? 'aws-lambda-rie' : "the project's emulator"})`);
   return state;
 }

@@ -64,6 +64,10 @@ describe('stackConfigFromEnv', () => {
     expect(() => stackConfigFromEnv({}, { S3BATCH_STACK_PROFILE: 'k8s' })).toThrow(/S3BATCH_STACK_PROFILE must be one of default, cluster/);
     const config = stackConfigFromEnv({}, { S3BATCH_STACK_PROFILE: 'cluster', S3BATCH_POSTGRES_PORT: '25433' });
     expect(config.profile).toBe('cluster');
+    expect(config.workers).toBe(2);
+    expect(stackConfigFromEnv({}, {}).workers).toBe(0);
+    expect(stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_STACK_WORKERS: '0' }).workers).toBe(0);
+    expect(() => stackConfigFromEnv({}, { S3BATCH_STACK_WORKERS: '99' })).toThrow(/S3BATCH_STACK_WORKERS="99" is not a number of worker processes/);
     expect(plannedPorts(config, 0).map((p) => p.port)).toEqual([7233, 8233, 9000, 9001, 9002, 25433, 7243, 6933, 7234, 6934, 7235, 6935, 7239, 6939]);
     // The derived ports are checked too: here the history service's gRPC port would be MinIO's.
     const clash = stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_TEMPORAL_PORT: '8999' });
