@@ -253,6 +253,9 @@ export function lambdaPorts(config: StackConfig, index: number): { invoke: numbe
   return { invoke, runtimeApi: invoke + 1 };
 }
 
+/** The cluster_membership table stores rpc ports as smallint: a larger membership port makes a service exit at start. */
+const MAX_MEMBERSHIP_PORT = 32767;
+
 /**
  * The cluster profile's Temporal ports besides the frontend's gRPC port (config.ports.temporal), derived from it as
  * Temporal's own development config lays them out around 7233: gRPC of history +1, matching +2, worker +6; the
@@ -296,12 +299,19 @@ export function plannedPorts(config: StackConfig, lambdaFunctionCount: number): 
       planned.push({ port: ports.membership, variable: derived, what: `Temporal ${name} membership` });
     }
   }
+  const membershipProblems: string[] = [];
+  if (config.profile === 'cluster' && clusterServicePorts(config).worker.membership > MAX_MEMBERSHIP_PORT) {
+    membershipProblems.push(
+      `${PORT_VARIABLES.temporal}=${config.ports.temporal}: on the cluster profile it must be at most ${MAX_MEMBERSHIP_PORT - 6 + 300}, ` +
+        `because Temporal keeps each service's membership port (${PORT_VARIABLES.temporal} - 300 + 0..6) in a PostgreSQL smallint`,
+    );
+  }
   for (let i = 0; i < lambdaFunctionCount; i++) {
     const { invoke, runtimeApi } = lambdaPorts(config, i);
     planned.push({ port: invoke, variable: PORT_VARIABLES.lambdaBase, what: `Lambda function #${i + 1} invoke` });
     planned.push({ port: runtimeApi, variable: PORT_VARIABLES.lambdaBase, what: `Lambda function #${i + 1} runtime API` });
   }
-  const problems: string[] = [];
+  const problems: string[] = [...membershipProblems];
   const seen = new Map<number, string>();
   for (const { port, variable, what } of planned) {
     if (port < 1 || port > 65535) problems.push(`${variable}: ${what} would need port ${port}, outside 1-65535`);

@@ -287,6 +287,7 @@ async function startClusterTemporal(config: StackConfig, cluster: ClusterTools, 
       address: postgres.address,
       user: CLUSTER_POSTGRES_LOGIN.user,
       databases: Object.values(PERSISTENCE_DATABASES),
+      dataDir: postgres.dataDir,
       pid: postgres.process.pid,
     },
   };
@@ -416,7 +417,7 @@ async function startStack(config: StackConfig, tools: ToolPaths, cluster: Cluste
     }
     writeStateFile(config.dataDir, state);
   }
-  const workers = config.workers > 0 ? `, ${config.workers} worker processes` : '';
+  const workers = config.workers > 0 ? `, ${config.workers} worker process${config.workers === 1 ? '' : 'es'}` : '';
   const profile = (config.profile === 'cluster' ? 'cluster profile: PostgreSQL and one process per Temporal service' : 'Temporal dev server') + workers;
   log(`stack: up in ${formatSeconds((Date.now() - started) / 1000)} on ${STACK_HOST} (${profile}; Lambda: ${lambdaKind === 'rie' ? 'aws-lambda-rie' : "the project's emulator"})`);
   return state;

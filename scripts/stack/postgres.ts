@@ -3,9 +3,12 @@
  * 127.0.0.1 only, with one superuser (`user`, password auth) that Temporal and its SQL tool use. Durability settings
  * are relaxed for tests (fsync off: only an OS crash could lose the last writes; a killed server recovers from its
  * WAL). PostgreSQL refuses to run as root: as root, the data dir is handed to the `postgres` system user and every
- * PostgreSQL process runs as that user.
+ * PostgreSQL process runs as that user. If that user cannot reach the stack dir (a clone under /root, say), the data
+ * lives in /var/lib/postgresql/s3-batch-<hash of the stack dir> instead (or the temp dir where that does not exist).
  */
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCommand } from '../lib/exec';
 import { STACK_HOST } from './config';
@@ -27,6 +30,8 @@ export interface PostgresOptions {
 
 export interface PostgresServer {
   address: string;
+  /** Where the data is: options.dataDir, or the fallback when the server's user cannot reach it. */
+  dataDir: string;
   process: OwnedProcess;
 }
 
@@ -38,6 +43,16 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
     throw new Error('PostgreSQL refuses to run as root and there is no `postgres` user to run it as (Debian\'s postgresql package creates one)');
   }
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/** The data dir to use: the one asked for if the server's user can reach its parent folder, else a fallback. */
+async function reachableDataDir(wanted: string, owner: { uid: number; gid: number } | undefined): Promise<string> {
+  if (!owner) return wanted;
+  mkdirSync(dirname(wanted), { recursive: true });
+  const probe = await runCommand('test', ['-x', dirname(wanted)], { ...owner, timeoutMs: 10_000 });
+  if (probe.code === 0) return wanted;
+  const base = existsSync('/var/lib/postgresql') ? '/var/lib/postgresql' : tmpdir();
+  return join(base, `s3-batch-${createHash('sha256').update(wanted).digest('hex').slice(0, 12)}`);
 }
 
 /** Creates the cluster on first use: superuser `user` with a SCRAM password, UTF-8, C locale. */
@@ -75,6 +90,8 @@ export async function checkPostgresHealth(binDir: string, port: number): Promise
 export async function startPostgres(options: PostgresOptions): Promise<PostgresServer> {
   await assertPortsFree([{ port: options.port, variable: options.portVariable, what: 'PostgreSQL' }]);
   const owner = await serverUser();
+  const dataDir = await reachableDataDir(options.dataDir, owner);
+  if (dataDir !== options.dataDir) options = { ...options, dataDir };
   await initdbOnce(options, owner);
   const postgresBin = join(options.binDir, 'postgres');
   const owned = await spawnDetached({
@@ -112,5 +129,5 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
     await stopPid(owned.pid).catch(() => undefined);
     throw error;
   }
-  return { address, process: owned };
+  return { address, dataDir, process: owned };
 }

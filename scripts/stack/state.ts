@@ -55,7 +55,7 @@ export const stackStateSchema = z.object({
   }),
   /** The cluster profile's PostgreSQL (Temporal's persistence and visibility store). */
   postgres: z
-    .object({ address: z.string(), user: z.string(), databases: z.array(z.string()), pid: z.number().int().positive() })
+    .object({ address: z.string(), user: z.string(), databases: z.array(z.string()), dataDir: z.string().optional(), pid: z.number().int().positive() })
     .optional(),
   /** MinIO. */
   s3: s3EndpointSchema,

@@ -72,5 +72,11 @@ describe('stackConfigFromEnv', () => {
     // The derived ports are checked too: here the history service's gRPC port would be MinIO's.
     const clash = stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_TEMPORAL_PORT: '8999' });
     expect(() => plannedPorts(clash, 0)).toThrow(/port 9000 is used twice .*Temporal history gRPC/);
+    // Temporal's PostgreSQL schema keeps membership ports in a smallint: a service on 44933 exited at start.
+    expect(() => plannedPorts(stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_TEMPORAL_PORT: '45233' }), 0)).toThrow(
+      /S3BATCH_TEMPORAL_PORT=45233: on the cluster profile it must be at most 33061/,
+    );
+    expect(() => plannedPorts(stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_TEMPORAL_PORT: '33061' }), 0)).not.toThrow();
+    expect(() => plannedPorts(stackConfigFromEnv({}, { S3BATCH_TEMPORAL_PORT: '45233' }), 0)).not.toThrow();
   });
 });
