@@ -67,8 +67,7 @@ async function main(): Promise<number> {
         ['component', 'running', 'pid', 'healthy', 'endpoint'],
         ...status.components.map((c) => [c.component, c.running ? 'yes' : 'no', String(c.pid), c.healthy ? 'yes' : `no (${c.detail ?? '?'})`, c.endpoint]),
       ];
-      const profile = status.state?.profile ?? 'starting';
-      console.log(`stack: ${status.phase}, profile ${profile} (${status.stateFile})\n${table(rows)}`);
+      console.log(`stack: ${status.phase}, profile ${status.profile} (${status.stateFile})\n${table(rows)}`);
       if (status.state) console.log(`\nTemporal Web UI: ${status.state.temporal.uiUrl}`);
       return status.phase === 'running' ? 0 : 1;
     }

@@ -14,7 +14,7 @@ import { ensureTools, type ToolPaths } from '../tools';
 import { cachePaths } from '../tools/cache';
 import { ensurePostgres } from '../tools/postgres';
 import { ensureTemporalServer, ensureTemporalSqlTool, ensureTemporalUiServer } from '../tools/temporal-server';
-import { lambdaPorts, PORT_VARIABLES, plannedPorts, STACK_HOST, type StackConfig, stackConfigFromEnv } from './config';
+import { lambdaPorts, PORT_VARIABLES, plannedPorts, STACK_HOST, type StackConfig, stackConfigFromEnv, type StackProfile } from './config';
 import { assertPortsFree, canConnect, checkS3ListBuckets, type HealthResult } from './health';
 import { discoverLambdaFunctions, type LambdaKind, startLambdaFunction } from './lambda';
 import { startMinio } from './minio';
@@ -74,6 +74,8 @@ export interface StackStatus {
   /** `running`: every component up and healthy; `degraded`: a state file whose processes are not all fine;
    * `starting`: a start is in progress (or crashed mid-way); `stopped`: no state file. */
   phase: 'running' | 'degraded' | 'starting' | 'stopped';
+  /** Which Temporal the stack runs (config.ts); undefined when stopped. */
+  profile?: StackProfile;
   stateFile: string;
   state?: StackState;
   components: ComponentStatus[];
@@ -137,12 +139,12 @@ export async function stackStatus(config: StackConfig = stackConfigFromEnv(), op
       healthy: false,
       detail: 'starting',
     }));
-    return { phase: 'starting', stateFile, components };
+    return { phase: 'starting', profile: state.profile, stateFile, components };
   }
   const tools = options.tools ?? { temporal: temporalBinFor(state) };
   const components = await componentHealth(state, tools);
   const phase = components.every((c) => c.running && c.healthy) ? 'running' : 'degraded';
-  return { phase, stateFile, state, components };
+  return { phase, profile: state.profile, stateFile, state, components };
 }
 
 /** The Temporal CLI that started this stack (recorded, or the dev server's first marker), so status needs no tool checks. */
