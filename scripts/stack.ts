@@ -1,7 +1,8 @@
 /**
  * npm run stack:up | stack:down | stack:status
  *
- *   up      start Temporal, MinIO, moto and the test Lambdas on 127.0.0.1 (no-op if already running), print endpoints
+ *   up      start Temporal, MinIO, moto and the test Lambdas on 127.0.0.1 (no-op if already running), print endpoints;
+ *           `up --cluster` (or S3BATCH_STACK_PROFILE=cluster) runs Temporal as a cluster on PostgreSQL instead
  *   down    stop every process the stack started and remove its state file
  *   status  a table of components; exit 0 if all healthy, 1 if degraded or starting, 3 if not running
  *
@@ -12,7 +13,9 @@ import '../src/node-version-guard';
 import { z } from 'zod';
 import { type StackState, stackConfigFromEnv, stackDown, stackStatus, stackUp } from './stack/index';
 
-const commandSchema = z.enum(['up', 'down', 'status'], { error: 'usage: tsx scripts/stack.ts up|down|status' });
+const USAGE = 'usage: tsx scripts/stack.ts up [--cluster] | down | status';
+const commandSchema = z.enum(['up', 'down', 'status'], { error: USAGE });
+const flagsSchema = z.array(z.literal('--cluster', { error: (issue) => `unknown option ${String(issue.input)}; ${USAGE}` }));
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -22,7 +25,12 @@ function table(rows: string[][]): string {
 function describe(state: StackState): string {
   const rows = [
     ['component', 'endpoint', 'pid'],
-    ['temporal', `${state.temporal.address} (namespace ${state.temporal.namespace})`, String(state.temporal.pid)],
+    [
+      state.profile === 'cluster' ? 'temporal (cluster)' : 'temporal',
+      `${state.temporal.address} (namespace ${state.temporal.namespace})`,
+      String(state.temporal.pid),
+    ],
+    ...(state.postgres ? [['postgres', `${state.postgres.address} (user ${state.postgres.user})`, String(state.postgres.pid)]] : []),
     ['minio (s3)', `${state.s3.endpoint} (key ${state.s3.accessKeyId}, region ${state.s3.region})`, String(state.s3.pid)],
     ['moto', `${state.moto.endpoint} (any credentials)`, String(state.moto.pid)],
     ...Object.entries(state.lambda.functions).map(([name, fn]) => [
@@ -30,13 +38,16 @@ function describe(state: StackState): string {
       `${fn.endpoint} (runtime API ${fn.runtimeApi}, ${fn.kind})`,
       String(fn.pid),
     ]),
+    ...state.processes.filter((p) => p.component.startsWith('worker:')).map((p) => [p.component, `task queue s3-batch (log ${p.logFile})`, String(p.pid)]),
   ];
   return `${table(rows)}\n\nTemporal Web UI: ${state.temporal.uiUrl}/namespaces/${state.temporal.namespace}/workflows\nState file: ${state.dataDir}/state.json  Logs: ${state.dataDir}/logs/`;
 }
 
 async function main(): Promise<number> {
   const command = commandSchema.parse(process.argv[2]);
-  const config = stackConfigFromEnv();
+  const flags = flagsSchema.parse(process.argv.slice(3));
+  if (flags.length > 0 && command !== 'up') throw new Error(`--cluster goes with up only; ${USAGE}`);
+  const config = stackConfigFromEnv(flags.includes('--cluster') ? { profile: 'cluster' } : {});
   switch (command) {
     case 'up': {
       const state = await stackUp(config);
@@ -56,7 +67,7 @@ async function main(): Promise<number> {
         ['component', 'running', 'pid', 'healthy', 'endpoint'],
         ...status.components.map((c) => [c.component, c.running ? 'yes' : 'no', String(c.pid), c.healthy ? 'yes' : `no (${c.detail ?? '?'})`, c.endpoint]),
       ];
-      console.log(`stack: ${status.phase} (${status.stateFile})\n${table(rows)}`);
+      console.log(`stack: ${status.phase}, profile ${status.profile} (${status.stateFile})\n${table(rows)}`);
       if (status.state) console.log(`\nTemporal Web UI: ${status.state.temporal.uiUrl}`);
       return status.phase === 'running' ? 0 : 1;
     }

@@ -45,7 +45,8 @@ async function prepareChromium(): Promise<void> {
   }
 }
 
-async function prepareStack(): Promise<void> {
+/** Finds or starts the stack (see the top of this file); test/cluster-global-setup.ts uses it too. */
+export async function prepareStack(): Promise<void> {
   const named = process.env.S3BATCH_STACK_STATE;
   if (named) {
     if (!readStackState(named)) {

@@ -15,6 +15,9 @@ export interface RunCommandOptions {
   cwd?: string;
   /** Kill the command (SIGKILL) after this long; the result then has signal SIGKILL. */
   timeoutMs?: number;
+  /** Run as this user and group (needs root): PostgreSQL refuses to run as root. */
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -26,6 +29,8 @@ export function runCommand(command: string, args: readonly string[], options: Ru
     const child = spawn(command, args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
+      uid: options.uid,
+      gid: options.gid,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const stdout: Buffer[] = [];

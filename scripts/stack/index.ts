@@ -7,20 +7,27 @@
  *   stackStatus  per component: running, pid, endpoint, healthy
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { formatSeconds } from '../lib/exec';
 import { withPidLock } from '../lib/lock';
 import { ensureTools, type ToolPaths } from '../tools';
-import { lambdaPorts, PORT_VARIABLES, plannedPorts, STACK_HOST, type StackConfig, stackConfigFromEnv } from './config';
+import { cachePaths } from '../tools/cache';
+import { ensurePostgres } from '../tools/postgres';
+import { ensureTemporalServer, ensureTemporalSqlTool, ensureTemporalUiServer } from '../tools/temporal-server';
+import { lambdaPorts, PORT_VARIABLES, plannedPorts, STACK_HOST, type StackConfig, stackConfigFromEnv, type StackProfile } from './config';
 import { assertPortsFree, canConnect, checkS3ListBuckets, type HealthResult } from './health';
 import { discoverLambdaFunctions, type LambdaKind, startLambdaFunction } from './lambda';
 import { startMinio } from './minio';
 import { startMoto } from './moto';
 import { isOwnedProcessAlive, isProcessAlive, type OwnedProcess, processGroupMembers, stopPid } from './processes';
 import { readStateFile, removeStateFile, type StackState, type StartingState, stateFilePath, writeStateFile } from './state';
+import { checkPostgresHealth, startPostgres } from './postgres';
 import { checkTemporalHealth, startTemporalDevServer } from './temporal';
+import { startStackWorkers } from './stack-workers';
+import { serviceComponent, type TemporalClusterBinaries, startTemporalCluster } from './temporal-cluster';
+import { CLUSTER_POSTGRES_LOGIN, PERSISTENCE_DATABASES } from './temporal-cluster-config';
 
-export { stackConfigFromEnv, StackConfigError, type StackConfig, type StackConfigOverrides, type StackPorts } from './config';
+export { stackConfigFromEnv, StackConfigError, type StackConfig, type StackConfigOverrides, type StackPorts, type StackProfile } from './config';
 export { type StackState, stateFilePath } from './state';
 export { startTemporalDevServer, type TemporalDevServer, type TemporalDevServerOptions } from './temporal';
 export { stopPid, killPidNow, isProcessAlive, isOwnedProcessAlive, processGroupMembers, childProcessIds, type OwnedProcess } from './processes';
@@ -67,6 +74,8 @@ export interface StackStatus {
   /** `running`: every component up and healthy; `degraded`: a state file whose processes are not all fine;
    * `starting`: a start is in progress (or crashed mid-way); `stopped`: no state file. */
   phase: 'running' | 'degraded' | 'starting' | 'stopped';
+  /** Which Temporal the stack runs (config.ts); undefined when stopped. */
+  profile?: StackProfile;
   stateFile: string;
   state?: StackState;
   components: ComponentStatus[];
@@ -80,8 +89,12 @@ async function componentHealth(state: StackState, tools: Pick<ToolPaths, 'tempor
     const health = running ? await probe() : { healthy: false, detail: 'process not running' };
     return { component, pid: owned?.pid ?? 0, running, endpoint, healthy: health.healthy, detail: health.detail };
   };
+  const temporal =
+    state.profile === 'cluster'
+      ? clusterHealth(state, tools, check)
+      : [check('temporal', state.temporal.address, () => checkTemporalHealth(tools.temporal, state.temporal.address))];
   return Promise.all([
-    check('temporal', state.temporal.address, () => checkTemporalHealth(tools.temporal, state.temporal.address)),
+    ...temporal,
     check('minio', state.s3.endpoint, () => checkS3ListBuckets(state.s3.endpoint, state.s3.region, state.s3)),
     check('moto', state.moto.endpoint, () => checkS3ListBuckets(state.moto.endpoint, state.moto.region, state.moto)),
     ...Object.entries(state.lambda.functions).map(([name, fn]) =>
@@ -89,7 +102,28 @@ async function componentHealth(state: StackState, tools: Pick<ToolPaths, 'tempor
         (await canConnect(Number(new URL(fn.endpoint).port))) ? { healthy: true } : { healthy: false, detail: 'invoke port closed' },
       ),
     ),
+    // A worker is as healthy as its process: it has no port, and it reconnects to Temporal by itself.
+    ...state.processes
+      .filter((p) => p.component.startsWith('worker:'))
+      .map((p) => check(p.component, `task queue s3-batch (${state.temporal.address})`, async () => ({ healthy: true }))),
   ]);
+}
+
+type ComponentCheck = (component: string, endpoint: string, probe: () => Promise<HealthResult>) => Promise<ComponentStatus>;
+
+/** The cluster profile's Temporal side: PostgreSQL, each service (the frontend answers health), the Web UI. */
+function clusterHealth(state: StackState, tools: Pick<ToolPaths, 'temporal'>, check: ComponentCheck): Array<Promise<ComponentStatus>> {
+  const postgres = state.processes.find((p) => p.component === 'postgres');
+  const postgresPort = Number(state.postgres?.address.split(':').at(-1));
+  const alive = async (): Promise<HealthResult> => ({ healthy: true });
+  return [
+    check('postgres', state.postgres?.address ?? '?', () => checkPostgresHealth(dirname(postgres?.markers[0] ?? 'postgres'), postgresPort)),
+    check(serviceComponent('frontend'), state.temporal.address, () => checkTemporalHealth(tools.temporal, state.temporal.address)),
+    ...(['history', 'matching', 'worker'] as const).map((service) => check(serviceComponent(service), '(internal)', alive)),
+    check(serviceComponent('ui'), state.temporal.uiUrl, async () =>
+      (await canConnect(Number(new URL(state.temporal.uiUrl).port))) ? { healthy: true } : { healthy: false, detail: 'Web UI port closed' },
+    ),
+  ];
 }
 
 export async function stackStatus(config: StackConfig = stackConfigFromEnv(), options: StackCallOptions = {}): Promise<StackStatus> {
@@ -105,24 +139,33 @@ export async function stackStatus(config: StackConfig = stackConfigFromEnv(), op
       healthy: false,
       detail: 'starting',
     }));
-    return { phase: 'starting', stateFile, components };
+    return { phase: 'starting', profile: state.profile, stateFile, components };
   }
   const tools = options.tools ?? { temporal: temporalBinFor(state) };
   const components = await componentHealth(state, tools);
   const phase = components.every((c) => c.running && c.healthy) ? 'running' : 'degraded';
-  return { phase, stateFile, state, components };
+  return { phase, profile: state.profile, stateFile, state, components };
 }
 
-/** The Temporal CLI that started this stack (its first marker), so status needs no tool checks. */
+/** The Temporal CLI that started this stack (recorded, or the dev server's first marker), so status needs no tool checks. */
 function temporalBinFor(state: StackState): string {
-  return state.processes.find((p) => p.component === 'temporal')?.markers[0] ?? 'temporal';
+  return state.temporal.cli ?? state.processes.find((p) => p.component === 'temporal')?.markers[0] ?? 'temporal';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Down.
 
-/** Stops the recorded processes that are still ours (and any members left in their process groups). */
+/**
+ * Stops the recorded processes that are still ours (and any members left in their process groups). PostgreSQL goes
+ * last: it shuts down only once its clients (the Temporal services) have disconnected.
+ */
 async function stopOwnedProcesses(processes: readonly OwnedProcess[], log: (line: string) => void): Promise<void> {
+  const databaseLast = (owned: OwnedProcess): boolean => owned.component === 'postgres';
+  await stopInParallel(processes.filter((owned) => !databaseLast(owned)), log);
+  await stopInParallel(processes.filter(databaseLast), log);
+}
+
+async function stopInParallel(processes: readonly OwnedProcess[], log: (line: string) => void): Promise<void> {
   await Promise.all(
     processes.map(async (owned) => {
       const alive = isOwnedProcessAlive(owned);
@@ -176,6 +219,12 @@ export async function stackUp(config: StackConfig = stackConfigFromEnv(), option
   mkdirSync(config.dataDir, { recursive: true });
   return withStackLock(config, log, async () => {
     const existing = readStateFile(config.dataDir);
+    if (existing && existing.profile !== config.profile) {
+      throw new Error(
+        `stack: a ${existing.profile}-profile stack is ${existing.phase} in ${config.dataDir}, not the ${config.profile} profile asked for; ` +
+          'stop it first (`npm run stack:down`) or use another S3BATCH_STACK_DIR (and other ports)',
+      );
+    }
     if (existing?.phase === 'running') {
       const tools = options.tools ?? { temporal: temporalBinFor(existing) };
       const components = await componentHealth(existing, tools);
@@ -192,18 +241,68 @@ export async function stackUp(config: StackConfig = stackConfigFromEnv(), option
       await stopOwnedProcesses(existing.processes, log);
       removeStateFile(config.dataDir);
     }
-    return startStack(config, options.tools ?? (await ensureTools()), log);
+    const tools = options.tools ?? (await ensureTools());
+    const cluster = config.profile === 'cluster' ? await ensureClusterTools(tools) : undefined;
+    return startStack(config, tools, cluster, log);
   });
 }
 
-async function startStack(config: StackConfig, tools: ToolPaths, log: (line: string) => void): Promise<StackState> {
+interface ClusterTools {
+  temporal: TemporalClusterBinaries;
+  postgresBinDir: string;
+}
+
+/** The cluster profile's binaries: built into the tool cache (Temporal) or installed with apt (PostgreSQL). */
+async function ensureClusterTools(tools: ToolPaths): Promise<ClusterTools> {
+  const paths = cachePaths(tools.cacheDir);
+  // One at a time: each Go build uses both cores already.
+  const server = await ensureTemporalServer(paths);
+  const sqlTool = await ensureTemporalSqlTool(paths);
+  const uiServer = await ensureTemporalUiServer(paths);
+  const postgresBinDir = await ensurePostgres(paths);
+  return { temporal: { server, sqlTool, uiServer, cli: tools.temporal }, postgresBinDir };
+}
+
+/** The cluster profile's PostgreSQL, then its Temporal services and UI. */
+async function startClusterTemporal(config: StackConfig, cluster: ClusterTools, logs: string, onSpawn: (owned: OwnedProcess) => void) {
+  const postgres = await startPostgres({
+    binDir: cluster.postgresBinDir,
+    dataDir: join(config.dataDir, 'postgres'),
+    port: config.ports.postgres,
+    ...CLUSTER_POSTGRES_LOGIN,
+    logFile: join(logs, 'postgres.log'),
+    timeoutMs: config.startTimeoutMs,
+    portVariable: PORT_VARIABLES.postgres,
+    onSpawn,
+  });
+  const temporal = await startTemporalCluster({
+    config,
+    bins: cluster.temporal,
+    login: CLUSTER_POSTGRES_LOGIN,
+    dataDir: join(config.dataDir, 'temporal-cluster'),
+    logsDir: logs,
+    onSpawn,
+  });
+  return {
+    temporal: { address: temporal.address, namespace: config.temporal.namespace, uiUrl: temporal.uiUrl, pid: temporal.frontend.pid, cli: cluster.temporal.cli },
+    postgres: {
+      address: postgres.address,
+      user: CLUSTER_POSTGRES_LOGIN.user,
+      databases: Object.values(PERSISTENCE_DATABASES),
+      dataDir: postgres.dataDir,
+      pid: postgres.process.pid,
+    },
+  };
+}
+
+async function startStack(config: StackConfig, tools: ToolPaths, cluster: ClusterTools | undefined, log: (line: string) => void): Promise<StackState> {
   const started = Date.now();
   const functions = discoverLambdaFunctions(config.lambda.functionsDir, config.lambda.functions);
   await assertPortsFree(plannedPorts(config, functions.length));
   const lambdaKind = chooseLambdaKind(config, tools);
 
   const logs = join(config.dataDir, 'logs');
-  const starting: StartingState = { version: 1, phase: 'starting', dataDir: config.dataDir, startedAt: new Date().toISOString(), processes: [] };
+  const starting: StartingState = { version: 1, phase: 'starting', profile: config.profile, dataDir: config.dataDir, startedAt: new Date().toISOString(), processes: [] };
   writeStateFile(config.dataDir, starting);
   // Record each PID the moment it exists, so a crash of this process mid-start still leaves a state to clean up.
   const onSpawn = (owned: OwnedProcess): void => {
@@ -212,7 +311,9 @@ async function startStack(config: StackConfig, tools: ToolPaths, log: (line: str
   };
   const timeoutMs = config.startTimeoutMs;
 
-  const temporal = startTemporalDevServer({
+  const temporal = cluster
+    ? startClusterTemporal(config, cluster, logs, onSpawn)
+    : startTemporalDevServer({
     temporalBin: tools.temporal,
     dataDir: join(config.dataDir, 'temporal'),
     port: config.ports.temporal,
@@ -223,7 +324,7 @@ async function startStack(config: StackConfig, tools: ToolPaths, log: (line: str
     timeoutMs,
     portVariables: { port: PORT_VARIABLES.temporal, uiPort: PORT_VARIABLES.temporalUi },
     onSpawn,
-  });
+  }).then((dev) => ({ temporal: { address: dev.address, namespace: config.temporal.namespace, uiUrl: dev.uiUrl, pid: dev.pid }, postgres: undefined }));
   const minio = startMinio({
     minioBin: tools.minio,
     dataDir: join(config.dataDir, 'minio'),
@@ -287,15 +388,39 @@ async function startStack(config: StackConfig, tools: ToolPaths, log: (line: str
   const state: StackState = {
     version: 1,
     phase: 'running',
+    profile: config.profile,
     dataDir: config.dataDir,
     startedAt: starting.startedAt,
-    temporal: { address: temporalResult.value.address, namespace: config.temporal.namespace, uiUrl: temporalResult.value.uiUrl, pid: temporalResult.value.pid },
+    temporal: temporalResult.value.temporal,
+    ...(temporalResult.value.postgres ? { postgres: temporalResult.value.postgres } : {}),
     s3: { endpoint: minioResult.value.endpoint, region: config.region, accessKeyId: config.minio.rootUser, secretAccessKey: config.minio.rootPassword, pid: minioResult.value.process.pid },
     moto: { endpoint: motoResult.value.endpoint, region: config.region, accessKeyId: config.moto.accessKeyId, secretAccessKey: config.moto.secretAccessKey, pid: motoResult.value.process.pid },
     lambda: { region: config.region, functions: lambdaFunctions },
     processes: starting.processes,
   };
   writeStateFile(config.dataDir, state);
-  log(`stack: up in ${formatSeconds((Date.now() - started) / 1000)} on ${STACK_HOST} (Lambda: ${lambdaKind === 'rie' ? 'aws-lambda-rie' : "the project's emulator"})`);
+  // Workers read the running state (its endpoints), so they start last; the state then lists them too.
+  if (config.workers > 0) {
+    try {
+      await startStackWorkers({
+        count: config.workers,
+        dataDir: config.dataDir,
+        logsDir: logs,
+        timeoutMs,
+        onSpawn: (owned) => {
+          state.processes.push(owned);
+          writeStateFile(config.dataDir, state);
+        },
+      });
+    } catch (error) {
+      await stopOwnedProcesses(state.processes, () => undefined);
+      removeStateFile(config.dataDir);
+      throw new Error(`stack: start failed; everything started was stopped again.\n${(error as Error).message}`);
+    }
+    writeStateFile(config.dataDir, state);
+  }
+  const workers = config.workers > 0 ? `, ${config.workers} worker process${config.workers === 1 ? '' : 'es'}` : '';
+  const profile = (config.profile === 'cluster' ? 'cluster profile: PostgreSQL and one process per Temporal service' : 'Temporal dev server') + workers;
+  log(`stack: up in ${formatSeconds((Date.now() - started) / 1000)} on ${STACK_HOST} (${profile}; Lambda: ${lambdaKind === 'rie' ? 'aws-lambda-rie' : "the project's emulator"})`);
   return state;
 }

@@ -43,7 +43,7 @@ export function discoverLambdaFunctions(functionsDir: string, only?: readonly st
 /** The emulator is TypeScript; Node runs it with tsx's loader (no separate build step, no extra process). */
 export const LAMBDA_EMULATOR_SCRIPT = join(__dirname, 'lambda-emulator.ts');
 
-function tsxLoaderUrl(): string {
+export function tsxLoaderUrl(): string {
   return pathToFileURL(require.resolve('tsx')).href;
 }
 

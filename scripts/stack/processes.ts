@@ -28,6 +28,9 @@ export interface DetachedSpawnSpec {
   cwd?: string;
   logFile: string;
   markers: string[];
+  /** Run as this user and group (needs root): PostgreSQL refuses to run as root. */
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -44,6 +47,8 @@ export async function spawnDetached(spec: DetachedSpawnSpec): Promise<OwnedProce
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       detached: true,
+      uid: spec.uid,
+      gid: spec.gid,
       stdio: ['ignore', fd, fd],
     });
     await new Promise<void>((resolve, reject) => {

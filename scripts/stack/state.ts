@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { STACK_PROFILES } from './config';
 
 export const STATE_FILE_NAME = 'state.json';
 
@@ -38,6 +39,8 @@ const lambdaFunctionSchema = z.object({
 export const stackStateSchema = z.object({
   version: z.literal(1),
   phase: z.literal('running'),
+  /** `default`: the Temporal dev server; `cluster`: PostgreSQL and one process per Temporal service (config.ts). */
+  profile: z.enum(STACK_PROFILES).default('default'),
   dataDir: z.string(),
   startedAt: z.string(),
   temporal: z.object({
@@ -45,8 +48,15 @@ export const stackStateSchema = z.object({
     address: z.string(),
     namespace: z.string(),
     uiUrl: z.url(),
+    /** The dev server's PID; on the cluster profile, the frontend service's. */
     pid: z.number().int().positive(),
+    /** The Temporal CLI the stack configured the namespace with (health checks use it too). */
+    cli: z.string().optional(),
   }),
+  /** The cluster profile's PostgreSQL (Temporal's persistence and visibility store). */
+  postgres: z
+    .object({ address: z.string(), user: z.string(), databases: z.array(z.string()), dataDir: z.string().optional(), pid: z.number().int().positive() })
+    .optional(),
   /** MinIO. */
   s3: s3EndpointSchema,
   /** moto server: ACLs, archive storage classes, RestoreObject. */
@@ -62,6 +72,7 @@ export const stackStateSchema = z.object({
 const startingStateSchema = z.object({
   version: z.literal(1),
   phase: z.literal('starting'),
+  profile: z.enum(STACK_PROFILES).default('default'),
   dataDir: z.string(),
   startedAt: z.string(),
   processes: z.array(ownedProcessSchema),

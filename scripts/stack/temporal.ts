@@ -53,13 +53,27 @@ export interface TemporalDevServer {
   process: OwnedProcess;
 }
 
+/**
+ * Dynamic config the engine relies on, given to the dev server as flags and to the cluster profile in its dynamic
+ * config file (temporal-cluster.ts).
+ */
+export const ENGINE_DYNAMIC_CONFIG: Readonly<Record<string, boolean | number>> = {
+  // Task priority (the new matcher) with as many levels as job priorities map onto: see src/shared/priority.ts.
+  // Priority is ordered within a task-queue partition, so one partition per queue (plenty for one dev server).
+  // No test has measured the dev server ordering by it; the ordering tests show is the worker's gate (docs/jobs.md, Priority).
+  'matching.useNewMatcher': true,
+  'matching.priorityLevels': TEMPORAL_PRIORITY_LEVELS,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+
 /** The Temporal CLI with our explicit flags only: TEMPORAL_* variables (address, TLS, API key) of the user's shell must
  * not redirect commands meant for the local dev server. */
-function cliEnv(): NodeJS.ProcessEnv {
+export function cliEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_')));
 }
 
-async function temporalCli(bin: string, args: string[], timeoutMs = 15_000): Promise<CommandResult> {
+export async function temporalCli(bin: string, args: string[], timeoutMs = 15_000): Promise<CommandResult> {
   return runCommand(bin, args, { env: cliEnv(), timeoutMs });
 }
 
@@ -163,13 +177,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     // WAL + no fsync: the server survives its own crash or restart; only an OS crash could lose the last writes.
     '--sqlite-pragma', 'journal_mode=WAL',
     '--sqlite-pragma', 'synchronous=OFF',
-    // Task priority (the new matcher) with as many levels as job priorities map onto: see src/shared/priority.ts.
-    // Priority is ordered within a task-queue partition, so one partition per queue (plenty for one dev server).
-    // No test has measured the dev server ordering by it; the ordering tests show is the worker's gate (docs/jobs.md, Priority).
-    '--dynamic-config-value', 'matching.useNewMatcher=true',
-    '--dynamic-config-value', `matching.priorityLevels=${TEMPORAL_PRIORITY_LEVELS}`,
-    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+    ...Object.entries(ENGINE_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
     '--log-level', 'warn',
     ...(options.headless ? ['--headless'] : []),
   ];

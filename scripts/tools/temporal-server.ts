@@ -5,7 +5,8 @@
  *                        run as a process of its own with `--service`)
  *   temporal-sql-tool    its `cmd/tools/sql`, which creates and upgrades the PostgreSQL (or SQLite) schemas
  *   temporal-ui-server   github.com/temporalio/ui-server's `cmd/server`, the Web UI served on its own
- * v1.32.1 is the newest server release whose go.mod the Go installed here (1.26.8) can build. The schema files the SQL
+ * v1.32.1 is the newest server release (and ui-server v2.55.0 the newest UI) whose go.mod the Go installed here (1.26.8)
+ * can build. The schema files the SQL
  * tool applies ship in the server module, which `go install` leaves in the module cache: `temporalSchemaDir` finds them.
  */
 import { existsSync } from 'node:fs';
@@ -33,7 +34,8 @@ export const TEMPORAL_UI_SERVER: GoTool = {
   name: 'temporal-ui-server',
   pkg: 'github.com/temporalio/ui-server/v2/cmd/server',
   module: 'github.com/temporalio/ui-server/v2',
-  version: 'v2.58.1',
+  // v2.56.0 and later need go >= 1.26.9; v2.55.0 is the newest the Go installed here (1.26.8) builds.
+  version: 'v2.55.0',
 };
 
 export function ensureTemporalServer(paths: CachePaths): Promise<string> {

@@ -27,6 +27,7 @@ import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import { createBucket, manifestKey, putManifest, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { awsFailure } from '../helpers/aws-failure';
 import { sendRaw, signedRequestBytes } from '../helpers/raw-http';
+import { until } from '../helpers/until';
 
 const ACCOUNT = '123456789012';
 const KEY = { accessKeyId: 'AKIAS3BATCHTEST', secretAccessKey: `secret-${randomUUID()}` };
@@ -141,8 +142,12 @@ test('the whole lifecycle: create (confirmation required), describe, tag, reprio
   expect(priority).toMatchObject({ JobId: jobId, Priority: 42 });
   expect((await describe(jobId)).Priority).toBe(42);
 
-  const listed = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Suspended'] }));
-  expect(listed.Jobs!.find((j) => j.JobId === jobId)).toMatchObject({
+  // ListJobs reads visibility, which shows the new priority a moment after DescribeJob (on a cluster, noticeably).
+  const listed = await until('the job listed with priority 42', async () => {
+    const out = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Suspended'] }));
+    return out.Jobs!.find((j) => j.JobId === jobId && j.Priority === 42);
+  });
+  expect(listed).toMatchObject({
     JobId: jobId,
     Description: input.Description,
     Operation: 'S3PutObjectTagging',
@@ -278,6 +283,11 @@ test('ListJobs filters by status and pages with MaxResults and NextToken; Update
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push((await s3control.send(new CreateJobCommand(createJobInput({ Description: `page ${i}` })))).JobId!);
   for (const id of ids) await waitForStatus(id, ['Suspended']);
+  // Visibility trails DescribeJob: page through only once a listing shows all three.
+  await until('the three jobs listed as Suspended', async () => {
+    const out = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Suspended'], MaxResults: 1000 }));
+    return ids.every((id) => out.Jobs!.some((j) => j.JobId === id)) ? true : undefined;
+  });
 
   const seen: string[] = [];
   let token: string | undefined;
@@ -306,8 +316,10 @@ test('ListJobs filters by status and pages with MaxResults and NextToken; Update
     expect(['Cancelling', 'Cancelled']).toContain(out.Status);
   }
   for (const id of ids) expect((await waitForStatus(id, ['Cancelled'])).StatusUpdateReason).toBe('not needed');
-  const cancelled = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Cancelled'] }));
-  expect(ids.every((id) => cancelled.Jobs!.some((j) => j.JobId === id))).toBe(true);
+  await until('the three jobs listed as Cancelled', async () => {
+    const cancelled = await s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, JobStatuses: ['Cancelled'], MaxResults: 1000 }));
+    return ids.every((id) => cancelled.Jobs!.some((j) => j.JobId === id)) ? true : undefined;
+  });
 
   const bad = await failure(s3control.send(new ListJobsCommand({ AccountId: ACCOUNT, NextToken: 'bm90LWEtdG9rZW4=' })));
   expect(bad).toMatchObject({ name: 'InvalidNextTokenException', status: 400 });

@@ -7,6 +7,7 @@ import type { JobListEntry } from '../../src/job-client';
 import { JobListing, type RawExecution } from '../../src/job-listing';
 import type { JobStatus } from '../../src/shared/job-status';
 import { createBucket, csvJob, putText, seedObjects, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+import { until } from '../helpers/until';
 
 let engine: Engine;
 const data = uniqueBucket('listing-data');
@@ -22,16 +23,6 @@ beforeAll(async () => {
 afterAll(() => engine?.close());
 
 const tagging = { S3PutObjectTagging: { TagSet: [{ Key: 'l', Value: '1' }] } };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Every page of one listing from its first page, calling `between` after each. */
 async function listAll(options: { statuses?: JobStatus[]; maxResults: number }, between: (page: number) => Promise<void> = async () => {}) {

@@ -6,7 +6,8 @@ describe('stackConfigFromEnv', () => {
   it('applies the documented defaults', () => {
     const config = stackConfigFromEnv({}, {});
     expect(config.dataDir).toBe(join(REPO_ROOT, '.stack'));
-    expect(config.ports).toEqual({ temporal: 7233, temporalUi: 8233, minio: 9000, minioConsole: 9001, moto: 9002, lambdaBase: 9100 });
+    expect(config.profile).toBe('default');
+    expect(config.ports).toEqual({ temporal: 7233, temporalUi: 8233, minio: 9000, minioConsole: 9001, moto: 9002, lambdaBase: 9100, postgres: 5433 });
     expect(config.temporal).toEqual({ namespace: 's3-batch', retentionHours: 2160 });
     expect(config.minio).toEqual({ rootUser: 'minioadmin', rootPassword: 'minioadmin' });
     expect(config.region).toBe('us-east-1');
@@ -57,5 +58,25 @@ describe('stackConfigFromEnv', () => {
     expect(() => plannedPorts(config, 1)).toThrow(/port 9001 is used twice .*S3BATCH_LAMBDA_BASE_PORT/);
     const clear = stackConfigFromEnv({}, {});
     expect(plannedPorts(clear, 3).map((p) => p.port)).toEqual([7233, 8233, 9000, 9001, 9002, 9100, 9101, 9102, 9103, 9104, 9105]);
+  });
+
+  it('the cluster profile: chosen by S3BATCH_STACK_PROFILE, plans PostgreSQL and the services\' ports around the frontend\'s', () => {
+    expect(() => stackConfigFromEnv({}, { S3BATCH_STACK_PROFILE: 'k8s' })).toThrow(/S3BATCH_STACK_PROFILE must be one of default, cluster/);
+    const config = stackConfigFromEnv({}, { S3BATCH_STACK_PROFILE: 'cluster', S3BATCH_POSTGRES_PORT: '25433' });
+    expect(config.profile).toBe('cluster');
+    expect(config.workers).toBe(2);
+    expect(stackConfigFromEnv({}, {}).workers).toBe(0);
+    expect(stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_STACK_WORKERS: '0' }).workers).toBe(0);
+    expect(() => stackConfigFromEnv({}, { S3BATCH_STACK_WORKERS: '99' })).toThrow(/S3BATCH_STACK_WORKERS="99" is not a number of worker processes/);
+    expect(plannedPorts(config, 0).map((p) => p.port)).toEqual([7233, 8233, 9000, 9001, 9002, 25433, 7243, 6933, 7234, 6934, 7235, 6935, 7239, 6939]);
+    // The derived ports are checked too: here the history service's gRPC port would be MinIO's.
+    const clash = stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_TEMPORAL_PORT: '8999' });
+    expect(() => plannedPorts(clash, 0)).toThrow(/port 9000 is used twice .*Temporal history gRPC/);
+    // Temporal's PostgreSQL schema keeps membership ports in a smallint: a service on 44933 exited at start.
+    expect(() => plannedPorts(stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_TEMPORAL_PORT: '45233' }), 0)).toThrow(
+      /S3BATCH_TEMPORAL_PORT=45233: on the cluster profile it must be at most 33061/,
+    );
+    expect(() => plannedPorts(stackConfigFromEnv({ profile: 'cluster' }, { S3BATCH_TEMPORAL_PORT: '33061' }), 0)).not.toThrow();
+    expect(() => plannedPorts(stackConfigFromEnv({}, { S3BATCH_TEMPORAL_PORT: '45233' }), 0)).not.toThrow();
   });
 });
