@@ -2,7 +2,7 @@
  * `npm run test:cluster`: the engine's core integration tests again, on the cluster profile of the local stack
  * (PostgreSQL, one process per Temporal service: see docs/local-stack.md). The same test files as in the main suite,
  * not copies: a test does not know which profile it runs on. Kept small (CI time): lifecycle with pause/resume/cancel,
- * priority, listing, the HTTP API and worker-crash durability.
+ * priority, listing, the HTTP API, worker-crash durability and a rolling worker upgrade.
  */
 const base = require('./jest.config.js');
 
@@ -12,6 +12,8 @@ const CLUSTER_TEST_FILES = [
   'job-listing.test.ts',
   'http-api.test.ts',
   'job-durability.test.ts',
+  // Users deploy new workers onto a cluster while jobs run: the rolling upgrade, there too.
+  'rolling-upgrade.test.ts',
 ];
 
 /**
