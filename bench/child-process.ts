@@ -4,7 +4,7 @@
  * its CPU time, which tells where a run's time went.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface MeasuredChild {
   child: ChildProcess;
@@ -30,6 +30,31 @@ export function cpuSecondsOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds of a process and its live descendants: PostgreSQL's work is done by backends, children of the
+ * postmaster (or of the runuser that started it), whose CPU the parent's own counters do not hold.
+ */
+export function treeCpuSeconds(pid: number): number {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  let total = 0;
+  const visit = (p: number) => {
+    total += cpuSecondsOf(p);
+    for (const child of children.get(p) ?? []) visit(child);
+  };
+  visit(pid);
+  return total;
 }
 
 function readHighWaterMark(pid: number): number {

@@ -23,7 +23,15 @@ export interface RunResult {
    * CPU seconds per 1,000 tasks while the run was timed: the contender's own process (the worker, for s3-batch),
    * the Temporal dev server and MinIO. With 2 cores, their sum against the wall time shows what held a run back.
    */
-  cpuSecondsPerThousand: { contender: number; temporal: number; minio: number };
+  cpuSecondsPerThousand: {
+    contender: number;
+    temporal: number;
+    minio: number;
+    /** Cluster profile: PostgreSQL (its postmaster and backends). */
+    postgres?: number;
+    /** Cluster profile: each Temporal service (frontend, history, matching, worker); `temporal` is their sum. */
+    temporalServices?: Record<string, number>;
+  };
   /** From start until the first manifest row's object showed the work, polled every 20 ms. */
   firstTaskMs?: number;
   /** Settings of an s3-batch run (mode, pages, tasks per page, worker slots). */
@@ -46,8 +54,17 @@ export function withRatios(results: RunResult[]): RunResult[] {
 
 const mib = (bytes: number) => (bytes ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : '-');
 
+/** `own+temporal+minio`, and on the cluster `+pg`, with Temporal's share per service: `2.0+3.1(f0.4 h1.9 m0.6 w0.2)+1.5+0.9`. */
+function cpuCell(cpu: RunResult['cpuSecondsPerThousand']): string {
+  const services = cpu.temporalServices
+    ? `(${Object.entries(cpu.temporalServices).map(([name, v]) => `${name[0]}${v.toFixed(1)}`).join(' ')})`
+    : '';
+  const postgres = cpu.postgres !== undefined ? `+${cpu.postgres.toFixed(1)}` : '';
+  return `${cpu.contender.toFixed(1)}+${cpu.temporal.toFixed(1)}${services}+${cpu.minio.toFixed(1)}${postgres}`;
+}
+
 export function formatTable(results: RunResult[]): string {
-  const header = ['operation', 'objects', 'contender', 'in flight', 'tasks/s', 'x limit', 'seconds', 'first task', 'peak RSS', 'events/1k', 'CPU s/1k: own+temporal+minio', 'verified'];
+  const header = ['operation', 'objects', 'contender', 'in flight', 'tasks/s', 'x limit', 'seconds', 'first task', 'peak RSS', 'events/1k', 'CPU s/1k: own+temporal+minio(+pg)', 'verified'];
   const rows = results.map((r) => [
     r.operation,
     r.objects.toLocaleString('en-US'),
@@ -59,7 +76,7 @@ export function formatTable(results: RunResult[]): string {
     r.firstTaskMs === undefined ? '-' : `${r.firstTaskMs} ms`,
     mib(r.peakRssBytes),
     r.historyEventsPerThousand === undefined ? '-' : r.historyEventsPerThousand.toFixed(0),
-    `${r.cpuSecondsPerThousand.contender.toFixed(1)}+${r.cpuSecondsPerThousand.temporal.toFixed(1)}+${r.cpuSecondsPerThousand.minio.toFixed(1)}`,
+    cpuCell(r.cpuSecondsPerThousand),
     `${r.verified}/${r.objects}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

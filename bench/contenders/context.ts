@@ -1,7 +1,7 @@
 /** What every contender run gets from the bench: the stack, an S3 client for checks, and the run's target. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StackState } from '../../scripts/stack/state';
-import { cpuSecondsOf } from '../child-process';
+import { cpuSecondsOf, treeCpuSeconds } from '../child-process';
 import type { RunResult } from '../results';
 import { countDone, type RunTarget, timeToFirstTask } from '../workload';
 
@@ -34,7 +34,7 @@ export async function measure(
 ): Promise<RunResult> {
   let started: number | undefined;
   let finished: number | undefined;
-  const stackCpu = () => ({ temporal: cpuSecondsOf(ctx.stack.temporal.pid), minio: cpuSecondsOf(ctx.stack.s3.pid) });
+  const stackCpu = () => stackCpuSeconds(ctx.stack);
   let cpuAtStart = stackCpu();
   let cpuAtFinish = cpuAtStart;
   let firstTask: Promise<number | undefined> = Promise.resolve(undefined);
@@ -74,7 +74,27 @@ export async function measure(
       contender: perThousand(cpuSeconds),
       temporal: perThousand(cpuAtFinish.temporal - cpuAtStart.temporal),
       minio: perThousand(cpuAtFinish.minio - cpuAtStart.minio),
+      ...(cpuAtStart.postgres !== undefined ? { postgres: perThousand(cpuAtFinish.postgres! - cpuAtStart.postgres) } : {}),
+      ...(cpuAtStart.services
+        ? { temporalServices: Object.fromEntries(Object.entries(cpuAtStart.services).map(([k, v]) => [k, perThousand(cpuAtFinish.services![k]! - v)])) }
+        : {}),
     },
     ...extra,
   };
+}
+
+/**
+ * CPU seconds so far of the stack's parts: Temporal (the dev server, or on the cluster profile the sum of its
+ * services, each also on its own), MinIO, and on the cluster PostgreSQL with its backends.
+ */
+function stackCpuSeconds(stack: StackState): { temporal: number; minio: number; postgres?: number; services?: Record<string, number> } {
+  const minio = cpuSecondsOf(stack.s3.pid);
+  if (stack.profile !== 'cluster') return { temporal: cpuSecondsOf(stack.temporal.pid), minio };
+  const services = Object.fromEntries(
+    stack.processes
+      .filter((p) => p.component.startsWith('temporal-') && p.component !== 'temporal-ui')
+      .map((p) => [p.component.slice('temporal-'.length), cpuSecondsOf(p.pid)])
+  );
+  const temporal = Object.values(services).reduce((a, b) => a + b, 0);
+  return { temporal, minio, services, ...(stack.postgres ? { postgres: treeCpuSeconds(stack.postgres.pid) } : {}) };
 }

@@ -1,5 +1,5 @@
 /** The bench's own logic: flags, ratios and the table, and measuring a child process's memory and CPU. */
-import { cpuSecondsOf, spawnMeasured } from '../../bench/child-process';
+import { cpuSecondsOf, spawnMeasured, treeCpuSeconds } from '../../bench/child-process';
 import { BenchUsageError, parseBenchArgs } from '../../bench/options';
 import { formatTable, type RunResult, withRatios } from '../../bench/results';
 import { objectKey, objectKeys, runConcurrently } from '../../bench/workload';
@@ -66,6 +66,14 @@ describe('bench results', () => {
     expect(rows.map((r) => r.ratioToLimit)).toEqual([1, 0.75, 1, 0.25]);
   });
 
+  test('on the cluster profile the CPU cell splits Temporal by service and adds PostgreSQL', () => {
+    const row = {
+      ...result('s3-batch', 'copy', 300),
+      cpuSecondsPerThousand: { contender: 2, temporal: 3.1, minio: 1.5, postgres: 0.9, temporalServices: { frontend: 0.4, history: 1.9, matching: 0.6, worker: 0.2 } },
+    };
+    expect(formatTable([row]).split('\n')[2]).toContain('| 2.0+3.1(f0.4 h1.9 m0.6 w0.2)+1.5+0.9 |');
+  });
+
   test('ratios are to the limit at the same concurrency and S3 latency', () => {
     const at = (r: RunResult, concurrency: number, latencyMs: number) => ({ ...r, concurrency, latencyMs });
     const rows = withRatios([
@@ -83,6 +91,7 @@ describe('bench results', () => {
     const table = formatTable(withRatios([result('limit', 'copy', 400), result('s3-batch', 'copy', 300)]));
     const lines = table.split('\n');
     expect(lines).toHaveLength(4);
+    expect(lines[0]).toContain('CPU s/1k: own+temporal+minio(+pg)');
     expect(lines[3]).toMatch(/\| copy +\| 1,000 +\| s3-batch +\| +64 \| +300 \| +0\.75 \|.*\| +100 MiB \|.*2\.0\+1\.0\+1\.5 \| 1000\/1000 \|/);
   });
 });
@@ -127,6 +136,17 @@ describe('measuring a child process', () => {
   test('waitFor rejects when the child exits without the line', async () => {
     const child = spawnMeasured(process.execPath, ['-e', 'console.log("something else")']);
     await expect(child.waitFor('never printed', 20_000)).rejects.toThrow(/exited with 0 before printing "never printed"/);
+  });
+
+  test('treeCpuSeconds adds the CPU of live descendants (PostgreSQL works in its backends)', async () => {
+    const script = `const until = Date.now() + 500; let x = 0; while (Date.now() < until) x++; console.log('spun', x > 0); setTimeout(() => {}, 5000);`;
+    const child = spawnMeasured(process.execPath, ['-e', script]);
+    await child.waitFor('spun', 20_000);
+    const own = cpuSecondsOf(process.pid);
+    const childCpu = cpuSecondsOf(child.child.pid!);
+    expect(childCpu).toBeGreaterThan(0.3);
+    expect(treeCpuSeconds(process.pid)).toBeGreaterThanOrEqual(own + childCpu - 0.02);
+    await child.stop();
   });
 
   test('cpuSecondsOf reads this process, and 0 for a pid that does not exist', () => {
