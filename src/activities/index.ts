@@ -18,6 +18,7 @@ import { checkRestores, type CheckRestoresInput } from './restore-status';
 import { checkPages, type CheckPagesInput } from './page-health';
 import { runTask, type RunTaskInput } from './run-task';
 import { runTaskBatch, type RunTaskBatchInput } from './run-task-batch';
+import { PageLanes } from './page-lanes';
 import { PriorityGate } from './priority-gate';
 import { validateJob } from './validate-job';
 import { deliverStatusWebhook, type WebhookSettings } from './status-webhook';
@@ -52,6 +53,7 @@ export interface ActivityOptions {
 export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
   const gate = new PriorityGate(options.maxConcurrentTasks);
   const custom = options.customOperations ?? new CustomOperations();
+  const lanes = new PageLanes();
   const taskDeps = { connections, gate, settings: options.operations ?? OperationsConfig.parse({}), custom, roles: options.roles };
   return {
     validateJob: async (request: unknown) =>
@@ -71,7 +73,7 @@ export function createActivities(connections: Connections, options: ActivityOpti
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
     runTask: (input: RunTaskInput) => runTask(taskDeps, input),
-    runTaskBatch: (input: RunTaskBatchInput) => runTaskBatch(taskDeps, input),
+    runTaskBatch: (input: RunTaskBatchInput) => runTaskBatch({ ...taskDeps, lanes }, input),
     checkRestores: (input: CheckRestoresInput) => checkRestores(connections, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
     readShardCounts: (input: Omit<WriteShardInput, 'rows'>) => readShardCounts(connections, input),

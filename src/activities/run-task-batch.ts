@@ -15,6 +15,7 @@ import { batchProgressOf, type TaskBatchProgress } from '../shared/task-batch';
 import { taskRetryDelayMs } from '../shared/task-retry';
 import { truncate, type TaskResult } from '../shared/types';
 import type { TaskObject } from './operations/operation';
+import type { PageLanes } from './page-lanes';
 import { runTaskAttempt, type RunTaskInput, type TaskDeps } from './run-task';
 
 /** How often the batch tells Temporal its progress (the SDK sends at most one per 0.8 × the heartbeat timeout). */
@@ -28,13 +29,13 @@ export interface TaskBatchRow {
 
 export interface RunTaskBatchInput extends Omit<RunTaskInput, 'taskId' | 'object'> {
   rows: TaskBatchRow[];
-  /** Rows run at once by this batch. */
+  /** Rows of this batch's page run at once on this worker, by all its batches together (MaxConcurrentTasksPerPage). */
   concurrency: number;
   /** How long one attempt of one row may take (the job's TaskTimeoutSeconds). */
   taskTimeout: Duration;
 }
 
-export async function runTaskBatch(deps: TaskDeps, input: RunTaskBatchInput): Promise<TaskBatchProgress> {
+export async function runTaskBatch(deps: TaskDeps & { lanes: PageLanes }, input: RunTaskBatchInput): Promise<TaskBatchProgress> {
   const ctx = Context.current();
   // Rows recorded by an earlier attempt of this batch ran: they are not run again.
   const recorded = batchProgressOf(ctx.info.heartbeatDetails, input.rows.length);
@@ -44,19 +45,27 @@ export async function runTaskBatch(deps: TaskDeps, input: RunTaskBatchInput): Pr
   beat();
   const timer = setInterval(beat, HEARTBEAT_MS);
   const attemptPrefix = `${ctx.info.workflowExecution?.workflowId ?? input.jobId}/${ctx.info.activityId}.${ctx.info.attempt}`;
+  const lanes = deps.lanes.join(ctx.info.workflowExecution?.workflowId ?? input.jobId, input.concurrency);
   let taken = 0;
   const lane = async () => {
-    // A cancelled batch starts no further row; a row already started runs to its answer.
-    while (taken < todo.length && !ctx.cancellationSignal.aborted) {
+    for (;;) {
+      await lanes.acquire();
+      // A cancelled batch starts no further row; a row already started runs to its answer.
+      if (taken >= todo.length || ctx.cancellationSignal.aborted) return lanes.release();
       const i = todo[taken++]!;
       const row = input.rows[i]!;
-      results[i] = await runRow(deps, { ...input, taskId: row.taskId, object: row.object }, msToNumber(input.taskTimeout), `${attemptPrefix}/${row.taskId}`);
+      try {
+        results[i] = await runRow(deps, { ...input, taskId: row.taskId, object: row.object }, msToNumber(input.taskTimeout), `${attemptPrefix}/${row.taskId}`);
+      } finally {
+        lanes.release();
+      }
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.min(input.concurrency, todo.length) }, lane));
   } finally {
     clearInterval(timer);
+    lanes.leave();
   }
   return { results };
 }

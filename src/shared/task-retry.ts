@@ -1,6 +1,7 @@
 /**
- * How a task is retried: the task activity's retry policy (batch-page.ts), and the same backoff applied per row by
- * the batch activity (run-task-batch.ts), so a row retries exactly as a single task would. Sandbox-safe.
+ * How a task is retried: the task activity's retry policy (batch-page.ts: 1 s, doubling, at most 1 minute), and the
+ * same backoff applied per row by the batch activity (run-task-batch.ts), so a row retries as a single task would.
+ * Sandbox-safe.
  */
 export const TASK_RETRY = { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 } as const;
 

@@ -35,6 +35,7 @@ import {
 } from '../shared/messages';
 import { PAGE_FAILURE_NOTIFIED, type PageInput, type PageJobContext } from '../shared/page-context';
 import { RestoreWaits } from './restore-waits';
+import { TASK_RETRY } from '../shared/task-retry';
 import { runRowsInBatches } from './task-batch';
 import { failureOf } from './task-failure';
 import {
@@ -240,9 +241,9 @@ function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKe
   const common: LocalActivityOptions = {
     startToCloseTimeout: job.taskTimeout,
     retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
+      initialInterval: TASK_RETRY.initialIntervalMs,
+      backoffCoefficient: TASK_RETRY.backoffCoefficient,
+      maximumInterval: TASK_RETRY.maximumIntervalMs,
       maximumAttempts: job.maxAttemptsPerTask,
     },
     summary: truncate(`${operationLabel} s3://${row.bucket}/${row.key ?? row.rawKey}`, 190),

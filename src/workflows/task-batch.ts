@@ -3,8 +3,8 @@
  * (src/activities/run-task-batch.ts) instead of one activity per row. Each row is still its own task: the batch
  * returns one result per row, and the page records each once, from the batch's result in history.
  *
- * Concurrency: the page's MaxConcurrentTasksPerPage is shared out over the batches in flight (enough batches to use
- * it, each running that share of its rows at once). A pause or stop cancels the batches in flight; each sees it on
+ * Concurrency: a page keeps enough batches in flight to fill its MaxConcurrentTasksPerPage, and two more; the worker
+ * runs at most MaxConcurrentTasksPerPage of the page's rows at once, whichever batches they belong to. A pause or stop cancels the batches in flight; each sees it on
  * its next heartbeat, starts no further row, lets its rows in flight finish, and returns what finished. Rows a batch
  * did not run go back to the front of the page's queue: run after a resume, never after a stop.
  */
@@ -28,6 +28,13 @@ import { truncate, type TaskResult, type TaskRow } from '../shared/types';
 import { failureOf } from './task-failure';
 
 type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * Batches a page keeps in flight beyond what its MaxConcurrentTasksPerPage needs: while one batch's answer and the
+ * next one's dispatch travel through Temporal, the others keep the page's rows flowing. The worker holds all of a
+ * page's batches to MaxConcurrentTasksPerPage rows at once (src/activities/page-lanes.ts).
+ */
+const BATCHES_AHEAD = 2;
 
 /** A batch's worker is thought lost after this long without a heartbeat (it beats every second). */
 const BATCH_HEARTBEAT_TIMEOUT = '10 seconds';
@@ -58,8 +65,7 @@ export interface PageBatches {
 export async function runRowsInBatches(page: PageBatches): Promise<number> {
   const { job, rows, cursor, end } = page;
   const size = job.batch?.size ?? 50;
-  const batchesAtOnce = Math.max(1, Math.ceil(job.maxConcurrentTasks / size));
-  const rowsAtOnce = Math.min(size, Math.ceil(job.maxConcurrentTasks / batchesAtOnce));
+  const batchesAtOnce = Math.ceil(job.maxConcurrentTasks / size) + BATCHES_AHEAD;
   /** Rows a cancelled batch did not run: run first. */
   const again: number[] = [];
   const running = new Set<CancellationScope>();
@@ -90,9 +96,9 @@ export async function runRowsInBatches(page: PageBatches): Promise<number> {
       });
       again.sort((a, b) => a - b);
     };
-    void scope.run(() => runBatch(page, batch, rowsAtOnce)).then(
+    void scope.run(() => runBatch(page, batch, batchesAtOnce)).then(
       (progress) => settle(progress.results),
-      (err) => settle(resultsAfterFailure(err, batch.length))
+      (err) => settle(resultsAfterFailure(err, batch.length, scope.consideredCancelled))
     );
   };
 
@@ -137,11 +143,12 @@ export async function runRowsInBatches(page: PageBatches): Promise<number> {
   return next;
 }
 
-function runBatch(page: PageBatches, batch: number[], rowsAtOnce: number) {
+function runBatch(page: PageBatches, batch: number[], batchesAtOnce: number) {
   const { job, rows } = page;
   const timeoutSeconds = job.batch?.taskTimeoutSeconds ?? 300;
-  // Worst case: every row of each round spends all its attempts and backoffs. A lost worker is noticed by heartbeat.
-  const rounds = Math.ceil(batch.length / rowsAtOnce);
+  // Worst case: every row spends all its attempts and backoffs, its page's lanes shared by all its batches in flight.
+  // A lost worker is noticed by the heartbeat timeout, long before.
+  const rounds = Math.ceil((batch.length * batchesAtOnce) / job.maxConcurrentTasks);
   const maxBackoffSeconds = TASK_RETRY.maximumIntervalMs / 1000;
   const { runTaskBatch } = proxyActivities<Activities>({
     startToCloseTimeout: `${rounds * job.maxAttemptsPerTask * (timeoutSeconds + maxBackoffSeconds)} seconds`,
@@ -166,7 +173,7 @@ function runBatch(page: PageBatches, batch: number[], rowsAtOnce: number) {
     maxAttempts: job.maxAttemptsPerTask,
     priorityKey: page.priorityKey(),
     taskTimeout: `${timeoutSeconds} seconds`,
-    concurrency: rowsAtOnce,
+    concurrency: job.maxConcurrentTasks,
     rows: batch.map((index) => {
       const row = rows[index]!;
       return { taskId: String(row.offset), object: { bucket: row.bucket, key: row.key!, versionId: row.versionId } };
@@ -190,15 +197,16 @@ function batchSummary(page: PageBatches, batch: number[]): string {
 
 /**
  * What a batch that did not answer with its results leaves: the rows recorded by its last heartbeat keep their
- * results (they ran); the rest run again after a cancel (they never started, or the batch was cancelled between
- * attempts, when Temporal keeps no details), or fail as a task whose activity failed for good.
+ * results (they ran); the rest run again if the page cancelled the batch (they never started, or the batch was
+ * cancelled between attempts, when Temporal keeps no details, or its worker was lost while it was being cancelled),
+ * else they fail as tasks whose activity failed for good.
  */
-function resultsAfterFailure(err: unknown, rows: number): (TaskResult | null)[] {
+function resultsAfterFailure(err: unknown, rows: number, cancelled: boolean): (TaskResult | null)[] {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const details =
     cause instanceof TimeoutFailure ? cause.lastHeartbeatDetails : cause instanceof CancelledFailure ? cause.details?.[0] : undefined;
   const recorded = batchProgressOf(details, rows)?.results ?? Array.from({ length: rows }, () => null);
-  if (isCancellation(err)) return recorded;
+  if (cancelled || isCancellation(err)) return recorded;
   const failure = failureOf(err);
   return recorded.map((result) => result ?? failure);
 }
