@@ -45,7 +45,9 @@ export async function runTaskBatch(deps: TaskDeps & { lanes: PageLanes }, input:
   beat();
   const timer = setInterval(beat, HEARTBEAT_MS);
   const attemptPrefix = `${ctx.info.workflowExecution?.workflowId ?? input.jobId}/${ctx.info.activityId}.${ctx.info.attempt}`;
-  const lanes = deps.lanes.join(ctx.info.workflowExecution?.workflowId ?? input.jobId, input.concurrency);
+  const { rows, concurrency, taskTimeout, ...task } = input;
+  const timeoutMs = msToNumber(taskTimeout);
+  const lanes = deps.lanes.join(ctx.info.workflowExecution?.workflowId ?? input.jobId, concurrency);
   let taken = 0;
   const lane = async () => {
     for (;;) {
@@ -53,16 +55,16 @@ export async function runTaskBatch(deps: TaskDeps & { lanes: PageLanes }, input:
       // A cancelled batch starts no further row; a row already started runs to its answer.
       if (taken >= todo.length || ctx.cancellationSignal.aborted) return lanes.release();
       const i = todo[taken++]!;
-      const row = input.rows[i]!;
+      const { taskId, object } = rows[i]!;
       try {
-        results[i] = await runRow(deps, { ...input, taskId: row.taskId, object: row.object }, msToNumber(input.taskTimeout), `${attemptPrefix}/${row.taskId}`);
+        results[i] = await runRow(deps, { ...task, taskId, object }, timeoutMs, `${attemptPrefix}/${taskId}`);
       } finally {
         lanes.release();
       }
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(input.concurrency, todo.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, lane));
   } finally {
     clearInterval(timer);
     lanes.leave();
