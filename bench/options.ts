@@ -14,7 +14,8 @@ export const USAGE = `npm run bench -- [options]
   --latency-ms MS           S3 latency added each way (a Toxiproxy in front of MinIO, for every contender), as
                             from a worker to a real S3 region; 0 talks to MinIO directly (default 0)
   --contenders LIST         limit, s5cmd, s3-batch (default all three; s5cmd runs for copy only)
-  --modes LIST              s3-batch task execution: Activity, LocalActivity (default both)
+  --modes LIST              s3-batch task execution: Activity, LocalActivity, Batch (default all three; Batch
+                            runs 50 rows per batch activity, the worker config's default)
   --pages LIST              s3-batch MaxConcurrentPages values to try (default 4); tasks per page = C / pages
   --slots LIST              worker maxConcurrentActivityTaskExecutions values to try (default 100)
   --workers LIST            s3-batch worker processes to try (default 1)
@@ -35,7 +36,7 @@ export const BenchOptions = z
     concurrency: countList(1024).default([64]),
     latencyMs: z.coerce.number<string>().int().min(0).max(1000).default(0),
     contenders: choiceList(['limit', 's5cmd', 's3-batch']).default(['limit', 's5cmd', 's3-batch']),
-    modes: choiceList(['Activity', 'LocalActivity']).default(['Activity', 'LocalActivity']),
+    modes: choiceList(['Activity', 'LocalActivity', 'Batch']).default(['Activity', 'LocalActivity', 'Batch']),
     pages: countList(64).default([4]),
     slots: countList(2000).default([100]),
     workers: countList(16).default([1]),

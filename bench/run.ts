@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { runCommand } from '../scripts/lib/exec';
 import { cachePaths, toolCacheDir } from '../scripts/tools/cache';
 import { ensureS5cmd } from '../scripts/tools/s5cmd';
-import { stackConfigFromEnv, stackUp } from '../scripts/stack/index';
+import { readStackState, stackConfigFromEnv, stackUp, type StackState } from '../scripts/stack/index';
 import { stackS3Client } from '../scripts/stack/worker-config';
 import { renderThroughputChart } from './chart';
 import type { ContenderContext } from './contenders/context';
@@ -26,7 +26,6 @@ import { BenchUsageError, parseBenchArgs, USAGE, type BenchOptions } from './opt
 import { formatTable, type RunResult, withRatios } from './results';
 import { seedSource, sourceBucket } from './workload';
 import { startToxiproxy, type Toxiproxy } from '../test/helpers/toxiproxy';
-import type { StackState } from '../scripts/stack/state';
 const ROOT = resolve(__dirname, '..');
 
 function s3BatchSettings(options: BenchOptions): S3BatchSettings[] {
@@ -54,6 +53,18 @@ function machine() {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 }
 
+/**
+ * The stack to run on: with S3BATCH_STACK_STATE, a stack that is already running (its state file), used as it is and
+ * never restarted (a stack other work shares); else the local stack, started if need be.
+ */
+async function benchStack(): Promise<StackState> {
+  const stateFile = process.env.S3BATCH_STACK_STATE;
+  if (!stateFile) return stackUp(stackConfigFromEnv(), { log: (line) => console.log(`  ${line}`) });
+  const state = readStackState(stateFile);
+  if (!state) throw new Error(`no running stack at ${stateFile} (S3BATCH_STACK_STATE)`);
+  return state;
+}
+
 async function main(): Promise<void> {
   const options = parseBenchArgs(process.argv.slice(2));
   if (options === 'help') return console.log(USAGE);
@@ -64,7 +75,7 @@ async function main(): Promise<void> {
     const build = await runCommand('npm', ['run', 'build'], { cwd: ROOT });
     if (build.code !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
   }
-  const stack = await stackUp(stackConfigFromEnv(), { log: (line) => console.log(`  ${line}`) });
+  const stack = await benchStack();
   const s3 = stackS3Client(stack.s3);
   const connection = await Connection.connect({ address: stack.temporal.address });
   const client = new Client({ connection, namespace: stack.temporal.namespace });

@@ -106,11 +106,12 @@ const keysOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =
 const slowly = { Connection: 'slow', ReportConnection: 'default', PageSize: 3, MaxConcurrentPages: 1, MaxConcurrentTasksPerPage: 1 };
 
 /** Two pages, one row of them for an object that does not exist, in the given task execution mode. */
-function plainJob(name: string, mode: 'LocalActivity' | 'Activity'): Feature {
+function plainJob(name: string, mode: 'LocalActivity' | 'Activity' | 'Batch'): Feature {
   return {
     name,
     async record(r) {
-      const jobId = await taggingJob(r, name, keysOf(name, 5), { Extensions: { PageSize: 3, TaskExecution: mode } }, [
+      const batch = mode === 'Batch' ? { BatchSize: 2 } : {};
+      const jobId = await taggingJob(r, name, keysOf(name, 5), { Extensions: { PageSize: 3, TaskExecution: mode, ...batch } }, [
         `${r.data},${name}/missing.txt`,
       ]);
       await finished(r.engine, jobId, 'Complete');
@@ -119,9 +120,39 @@ function plainJob(name: string, mode: 'LocalActivity' | 'Activity'): Feature {
   };
 }
 
+/** Activities the pages asked to cancel (ActivityTaskCancelRequested events), in a recorded set of histories. */
+function cancelRequests(files: { fixture: HistoryFixture }[]): number {
+  return files
+    .filter(({ fixture }) => fixture.workflowType === 'batchPageWorkflow')
+    .flatMap(({ fixture }) => (fixture.history as { events: { eventType?: string }[] }).events)
+    .filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED').length;
+}
+
 const FEATURES: Feature[] = [
   plainJob('plain-local-activity', 'LocalActivity'),
   plainJob('plain-activity', 'Activity'),
+  plainJob('plain-batch', 'Batch'),
+  {
+    // Batch mode paused mid-batch: the page cancels its batch, which answers with the rows it finished; after the
+    // resume the rest run in a new batch.
+    name: 'batch-pause-resume',
+    async record(r) {
+      const jobId = await taggingJob(r, 'batch-pause', keysOf('batch-pause', 9), {
+        Extensions: { ...slowly, PageSize: 9, TaskExecution: 'Batch', BatchSize: 9 },
+      });
+      await waitFor(r.engine, jobId, 'Active', (j) => j.Status === 'Active');
+      // Counts move only when a batch ends: give the batch time to finish a row or two first.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await r.engine.jobs.pauseJob(jobId, 'recorded pause mid-batch');
+      await waitFor(r.engine, jobId, 'Paused', (j) => j.Status === 'Paused');
+      await r.engine.jobs.resumeJob(jobId, 'recorded resume');
+      await finished(r.engine, jobId, 'Complete');
+      return [{ label: 'job', jobId }];
+    },
+    check(files) {
+      if (cancelRequests(files) === 0) throw new Error('the pause did not reach a running batch');
+    },
+  },
   {
     name: 'continue-as-new',
     expectFiles: ['job-run-2.json', 'job-page-0-run-2.json'],
@@ -196,11 +227,7 @@ const FEATURES: Feature[] = [
       }
     },
     check(files) {
-      const cancelRequested = files
-        .filter(({ fixture }) => fixture.workflowType === 'batchPageWorkflow')
-        .flatMap(({ fixture }) => (fixture.history as { events: { eventType?: string }[] }).events)
-        .filter((event) => event.eventType === 'EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED').length;
-      if (cancelRequested === 0) throw new Error('no page cancelled a task in flight (no ActivityTaskCancelRequested event)');
+      if (cancelRequests(files) === 0) throw new Error('no page cancelled a task in flight (no ActivityTaskCancelRequested event)');
     },
   },
   {

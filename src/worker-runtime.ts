@@ -50,6 +50,7 @@ export async function createWorker(
       priorityLevels: config.temporal.priorityLevels,
       maxConcurrentTasks: config.worker.maxConcurrentTasks,
       taskExecution: config.worker.taskExecution,
+      batchSize: config.worker.batchSize,
       operations: config.operations,
       webhooks: {
         secret: webhookSecret,
@@ -62,6 +63,10 @@ export async function createWorker(
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentLocalActivityExecutions,
+    // A batch activity (Batch mode) heartbeats its finished rows every second: what reaches Temporal is what a retry
+    // does not run again, and a heartbeat's answer is how a pause or cancel reaches the batch. The SDK would send
+    // only one per 0.8 × the heartbeat timeout (8 s); one per 2 s costs a small RPC per running batch.
+    maxHeartbeatThrottleInterval: '2 seconds',
     // Undefined would override the SDK's defaults, so only set what is configured.
     ...(config.worker.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.worker.maxCachedWorkflows } : {}),
     ...(options.identity ? { identity: options.identity } : {}),

@@ -17,6 +17,8 @@ import { readShardCounts, writeReportManifest, writeReportShard, type WriteShard
 import { checkRestores, type CheckRestoresInput } from './restore-status';
 import { checkPages, type CheckPagesInput } from './page-health';
 import { runTask, type RunTaskInput } from './run-task';
+import { runTaskBatch, type RunTaskBatchInput } from './run-task-batch';
+import { PageLanes } from './page-lanes';
 import { PriorityGate } from './priority-gate';
 import { validateJob } from './validate-job';
 import { deliverStatusWebhook, type WebhookSettings } from './status-webhook';
@@ -36,6 +38,8 @@ export interface ActivityOptions {
   maxConcurrentTasks?: number;
   /** How tasks run when a job does not say (worker config). */
   taskExecution?: TaskExecution;
+  /** Rows per batch activity for Batch-mode jobs that do not say (worker config). */
+  batchSize?: number;
   /** Settings of individual operations (worker config `operations`). */
   operations?: OperationSettings;
   /** Status webhooks (worker config `webhooks`, secret resolved). Absent: no secret, webhook jobs are refused. */
@@ -49,11 +53,14 @@ export interface ActivityOptions {
 export function createActivities(connections: Connections, options: ActivityOptions = { priorityLevels: 5 }) {
   const gate = new PriorityGate(options.maxConcurrentTasks);
   const custom = options.customOperations ?? new CustomOperations();
+  const lanes = new PageLanes();
+  const taskDeps = { connections, gate, settings: options.operations ?? OperationsConfig.parse({}), custom, roles: options.roles };
   return {
     validateJob: async (request: unknown) =>
       validateJob(connections, request, {
         priorityLevels: options.priorityLevels,
         taskExecution: options.taskExecution ?? DEFAULT_TASK_EXECUTION,
+        batchSize: options.batchSize,
         webhooks: { hasSecret: !!options.webhooks?.secret, allowedUrlPrefixes: options.webhooks?.allowedUrlPrefixes },
         customOperations: custom,
         roles: options.roles,
@@ -65,8 +72,8 @@ export function createActivities(connections: Connections, options: ActivityOpti
     finishGeneratedManifest: (input: FinishGeneratedManifestInput) => finishGeneratedManifest(connections, input),
     prepareManifest: (input: PrepareManifestInput) => prepareManifest(connections, input),
     readPage: (input: ReadPageInput) => readPage(connections, input),
-    runTask: (input: RunTaskInput) =>
-      runTask({ connections, gate, settings: options.operations ?? OperationsConfig.parse({}), custom, roles: options.roles }, input),
+    runTask: (input: RunTaskInput) => runTask(taskDeps, input),
+    runTaskBatch: (input: RunTaskBatchInput) => runTaskBatch({ ...taskDeps, lanes }, input),
     checkRestores: (input: CheckRestoresInput) => checkRestores(connections, input),
     writeReportShard: (input: WriteShardInput) => writeReportShard(connections, input),
     readShardCounts: (input: Omit<WriteShardInput, 'rows'>) => readShardCounts(connections, input),

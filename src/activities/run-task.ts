@@ -43,31 +43,41 @@ export interface TaskDeps {
   roles?: RolesConfig;
 }
 
-export async function runTask({ connections, gate, settings, custom, roles }: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
+/** Who runs an attempt and how it is identified: the activity's own context, or a row of a batch (run-task-batch.ts). */
+export interface TaskAttempt {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborts the attempt (a cancelled activity, or a batch row's attempt timeout). */
+  signal: AbortSignal;
+  /** Unique per attempt (Lambda's invocationId). */
+  attemptId: string;
+}
+
+/** A retryable error on an attempt that is not the last: retry after backoff. */
+export interface RetryTask {
+  retry: { code: string; message: string; httpStatus?: number };
+}
+
+/**
+ * One attempt of a task: the task's result, or `retry` when the error is retryable and attempts remain. Shared by the
+ * task activity (Temporal retries it) and the batch activity (which retries each row itself), so both classify errors
+ * the same way. Throws only when `signal` was aborted.
+ */
+export async function runTaskAttempt(
+  { connections, gate, settings, custom, roles }: TaskDeps,
+  input: RunTaskInput,
+  { attempt, signal, attemptId }: TaskAttempt
+): Promise<TaskResult | RetryTask> {
   // Before anything is sent: outside its role, the task fails as AWS would answer it, and S3 never hears of it.
   const denied = taskAccessDenied(roles, input);
   if (denied) return denied;
-  const ctx = Context.current();
-  // Long operations (large copies) keep telling Temporal they are alive; a worker that dies stops the beat, and
-  // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.
-  const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
   try {
     const s3 = connections.taskS3(input.connection);
-    const signal = ctx.cancellationSignal;
     const outcome = await gate.run(
       input.priorityKey ?? Number.MAX_SAFE_INTEGER,
       () =>
         runOperation(
-          {
-            s3,
-            connections,
-            settings,
-            signal,
-            jobId: input.jobId,
-            taskId: input.taskId,
-            attemptId: `${ctx.info.workflowExecution?.workflowId ?? input.jobId}/${ctx.info.activityId}/${ctx.info.attempt}`,
-            lambdaConnection: input.lambdaConnection,
-          },
+          { s3, connections, settings, signal, jobId: input.jobId, taskId: input.taskId, attemptId, lambdaConnection: input.lambdaConnection },
           input.object,
           input.operation,
           custom
@@ -79,12 +89,11 @@ export async function runTask({ connections, gate, settings, custom, roles }: Ta
     if (err instanceof UnknownConnectionError) {
       return { status: 'failed', errorCode: 'UnknownConnection', message: truncate(err.message) };
     }
-    // Cancelled by the workflow: let Temporal see the cancellation, not a task result.
-    if (ctx.cancellationSignal.aborted) throw err;
+    // Aborted (cancelled by the workflow, or timed out in a batch): the caller decides what that means.
+    if (signal.aborted) throw err;
     const c = classifyAwsError(err, operationErrorCodes(input.operation, custom));
-    const attempt = ctx.info.attempt;
     if (c.retryable && attempt < input.maxAttempts) {
-      throw ApplicationFailure.retryable(`${c.code}: ${c.message}`, c.code, { httpStatus: c.httpStatus });
+      return { retry: { code: c.code, message: c.message, httpStatus: c.httpStatus } };
     }
     return {
       status: 'failed',
@@ -92,6 +101,26 @@ export async function runTask({ connections, gate, settings, custom, roles }: Ta
       httpStatus: c.httpStatus,
       message: truncate(c.retryable ? `${c.message} (gave up after ${attempt} attempts)` : c.message),
     };
+  }
+}
+
+/** The task activity: one attempt per activity attempt; Temporal retries a retryable error with backoff. */
+export async function runTask(deps: TaskDeps, input: RunTaskInput): Promise<TaskResult> {
+  const ctx = Context.current();
+  // Long operations (large copies) keep telling Temporal they are alive; a worker that dies stops the beat, and
+  // the task is retried after the heartbeat timeout instead of the whole start-to-close timeout.
+  const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+  try {
+    const outcome = await runTaskAttempt(deps, input, {
+      attempt: ctx.info.attempt,
+      signal: ctx.cancellationSignal,
+      attemptId: `${ctx.info.workflowExecution?.workflowId ?? input.jobId}/${ctx.info.activityId}/${ctx.info.attempt}`,
+    });
+    if ('retry' in outcome) {
+      const { code, message, httpStatus } = outcome.retry;
+      throw ApplicationFailure.retryable(`${code}: ${message}`, code, { httpStatus });
+    }
+    return outcome;
   } finally {
     clearInterval(beat);
   }

@@ -4,7 +4,7 @@
  * Also checks that every connection the job names exists in this worker's config, and, when the config defines roles,
  * that the job's role allows everything the job names (src/activities/role-access.ts).
  */
-import { type TaskExecution, validateJobSpec, type SpecValidation } from '../schemas/job-spec';
+import { DEFAULT_BATCH_SIZE, type TaskExecution, validateJobSpec, type SpecValidation } from '../schemas/job-spec';
 import type { RolesConfig } from '../schemas/roles';
 import type { CustomOperations } from './operations/custom';
 import { functionName, jobRoleProblems, roleArnProblem, withRoleDefaults } from './role-access';
@@ -16,6 +16,8 @@ export interface WorkerJobDefaults {
   priorityLevels: number;
   /** How tasks run when the job does not say (worker config). */
   taskExecution: TaskExecution;
+  /** Rows per batch activity when the job runs in Batch mode and does not say (worker config). */
+  batchSize?: number;
   /** Status webhooks on this worker: whether it has a secret to sign with, and which URLs it may call. */
   webhooks?: { hasSecret: boolean; allowedUrlPrefixes?: string[] };
   /** The operations this worker's operator registered; a job naming another one is refused. */
@@ -73,14 +75,17 @@ export function validateJob(connections: Connections, request: unknown, defaults
   }
   if (problems.length > 0) return { ok: false, problems };
   const taskExecution = job.extensions.TaskExecution ?? defaults.taskExecution;
+  const batchSize = taskExecution === 'Batch' ? (job.extensions.BatchSize ?? defaults.batchSize ?? DEFAULT_BATCH_SIZE) : undefined;
   // The effective mode is echoed in the request, so describeJob and Temporal Web show how the tasks run.
-  const echoed = { ...job.request, Extensions: { ...job.request.Extensions, TaskExecution: taskExecution } };
+  const Extensions = { ...job.request.Extensions, TaskExecution: taskExecution, ...(batchSize ? { BatchSize: batchSize } : {}) };
+  const echoed = { ...job.request, Extensions };
   return {
     ok: true,
     job: {
       ...job,
       request: echoed,
       taskExecution,
+      ...(batchSize ? { batchSize } : {}),
       priorityLevels: defaults.priorityLevels,
       lambdaConnection,
       // Carried to every task, which checks its object against the role as the worker config has it then.

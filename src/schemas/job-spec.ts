@@ -19,10 +19,13 @@ const ConnectionName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a connection name (letters, digits, _ . -; at most 64)');
 
-export const TaskExecution = z.enum(['LocalActivity', 'Activity']);
+export const TaskExecution = z.enum(['LocalActivity', 'Activity', 'Batch']);
 export type TaskExecution = z.infer<typeof TaskExecution>;
 /** The measured winner (README, "Performance"); a worker config may choose otherwise. */
 export const DEFAULT_TASK_EXECUTION: TaskExecution = 'LocalActivity';
+/** Rows per batch activity in Batch mode (Extensions.BatchSize), and its bounds. */
+export const DEFAULT_BATCH_SIZE = 50;
+export const BatchSize = z.number().int().min(1).max(500);
 
 export const ManifestFormat = z.enum(['S3BatchOperations_CSV_20180820', 'S3InventoryReport_CSV_20161130']);
 export const ManifestField = z.enum(['Ignore', 'Bucket', 'Key', 'VersionId']);
@@ -237,6 +240,11 @@ export const JobExtensions = z
      * job runs (UpdateJobRate). S3 throttles at about 3,500 writes/s per prefix.
      */
     MaxTasksPerSecond: MaxTasksPerSecond.optional(),
+    /**
+     * Batch mode only: manifest rows per batch activity, each still its own task (own retries, count and report
+     * row). Absent: the worker config's default (50). The activity's input, heartbeat and result carry its rows.
+     */
+    BatchSize: BatchSize.optional(),
     /** How long one attempt of a task may take. */
     TaskTimeoutSeconds: z.number().int().min(1).max(12 * 3600).default(300),
     /** Attempts per task for retryable errors (throttling, 5xx, timeouts), with exponential backoff. */
@@ -408,6 +416,8 @@ export interface ResolvedJob {
   extensions: Extensions;
   /** Extensions.TaskExecution, else the default of the worker that validated the job. */
   taskExecution: TaskExecution;
+  /** Batch mode: Extensions.BatchSize, else the default of the worker that validated the job. */
+  batchSize?: number;
   /** Extensions.RedriveOf: the earlier job and its report manifest, split. */
   redrive?: { jobId: string; bucket: string; key: string };
   /**

@@ -19,7 +19,7 @@ import { z } from 'zod';
 // Side effect: user-facing messages for every zod issue (see there).
 import '../shared/zod-messages';
 import { PayloadEncryptionConfig } from '../codec/payload-keys';
-import { DEFAULT_TASK_EXECUTION, TaskExecution } from './job-spec';
+import { BatchSize, DEFAULT_BATCH_SIZE, DEFAULT_TASK_EXECUTION, TaskExecution } from './job-spec';
 import { RolesConfig } from './roles';
 import { applyTemporalConnectionEnv, refineTemporalConnection, TEMPORAL_CONNECTION_ENV, TEMPORAL_CONNECTION_FIELDS } from './temporal-connection';
 
@@ -145,6 +145,8 @@ export const WorkerConfig = z
         maxConcurrentLocalActivityExecutions: z.number().int().min(1).max(2000).default(100),
         /** How tasks run when a job's Extensions.TaskExecution does not say (see bench/ for why LocalActivity). */
         taskExecution: TaskExecution.default(DEFAULT_TASK_EXECUTION),
+        /** Rows per batch activity for Batch-mode jobs whose Extensions.BatchSize does not say. */
+        batchSize: BatchSize.default(DEFAULT_BATCH_SIZE),
         /**
          * Tasks run at once by this worker; the rest of its activity slots hold polled tasks waiting, started in
          * job-priority order. Absent: every slot runs (ordering is then left to the server).
@@ -157,6 +159,7 @@ export const WorkerConfig = z
         maxConcurrentWorkflowTaskExecutions: 40,
         maxConcurrentLocalActivityExecutions: 100,
         taskExecution: DEFAULT_TASK_EXECUTION,
+        batchSize: DEFAULT_BATCH_SIZE,
       }),
   })
   .strict()

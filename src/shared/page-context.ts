@@ -48,7 +48,9 @@ export interface PageJobContext {
   maxAttemptsPerTask: number;
   tasksPerPageRun: number;
   taskTimeout: Duration;
-  taskExecution: 'Activity' | 'LocalActivity';
+  taskExecution: 'Activity' | 'LocalActivity' | 'Batch';
+  /** Batch mode only: rows per batch activity, and the job's TaskTimeoutSeconds (one attempt of one row). */
+  batch?: { size: number; taskTimeoutSeconds: number };
   /** LambdaInvoke: the worker-config Lambda connection, resolved when the job was validated. */
   lambdaConnection?: string;
   /** S3InitiateRestoreObject with Extensions.WaitForRestore: how to wait for each restore to finish. */

@@ -1,7 +1,8 @@
 /**
  * batchPageWorkflow: one page of a job's manifest (a byte range; a row belongs to the page its first byte is in).
- * Reads its rows, runs one task activity per row with bounded concurrency, writes its report shard, and reports
- * counts to the job by signal (by workflow id, so the signal reaches whichever run of the job is current).
+ * Reads its rows, runs one task activity per row with bounded concurrency (in Batch mode, one activity per batch of
+ * rows: task-batch.ts), writes its report shard, and reports counts to the job by signal (by workflow id, so the
+ * signal reaches whichever run of the job is current).
  *
  * A page run handles at most `TasksPerPageRun` tasks (fewer when Temporal suggests continue-as-new): then it drains
  * in-flight tasks, writes that part's shard, reports that part and continues as new from the next row. The rows each
@@ -36,6 +37,9 @@ import {
 import { PAGE_FAILURE_NOTIFIED, type PageInput, type PageJobContext } from '../shared/page-context';
 import { TaskPacer } from '../shared/task-pacer';
 import { RestoreWaits } from './restore-waits';
+import { TASK_RETRY } from '../shared/task-retry';
+import { runRowsInBatches } from './task-batch';
+import { failureOf } from './task-failure';
 import {
   addFailures,
   truncate,
@@ -182,7 +186,21 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
     );
   };
 
-  await tasks.run(async () => {
+  if (job.taskExecution === 'Batch') {
+    next = await runRowsInBatches({
+      jobId: input.jobId,
+      pageIndex,
+      job,
+      rows,
+      firstLine: firstLineOf(input),
+      cursor,
+      end,
+      mode: () => mode,
+      priorityKey: () => priorityKey,
+      settle: (row, result) => (waits && result.status === 'succeeded' ? waits.add(row) : record(row, result)),
+      reportPaused: () => parent.signal(pagePausedSignal, { pageIndex }),
+    });
+  } else await tasks.run(async () => {
     while (next < end && mode !== 'stop') {
       if (mode === 'pause') {
         await condition(() => inFlight === 0 || mode !== 'pause');
@@ -265,9 +283,9 @@ function runOneTask(jobId: string, job: PageJobContext, row: TaskRow, priorityKe
   const common: LocalActivityOptions = {
     startToCloseTimeout: job.taskTimeout,
     retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
+      initialInterval: TASK_RETRY.initialIntervalMs,
+      backoffCoefficient: TASK_RETRY.backoffCoefficient,
+      maximumInterval: TASK_RETRY.maximumIntervalMs,
       maximumAttempts: job.maxAttemptsPerTask,
     },
     summary: truncate(`${operationLabel} s3://${row.bucket}/${row.key ?? row.rawKey}`, 190),
@@ -305,19 +323,9 @@ function pageFailureOf(err: unknown, what: string): Pick<PageFailure, 'code' | '
   return { code, reason: truncate(`${what}: ${message}`, 256), permanent: isPermanent(err) };
 }
 
-/** A task whose activity failed for good (the activity itself turns S3 errors into results, so this is rare). */
-function failureOf(err: unknown): TaskResult {
-  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-    return { status: 'failed', errorCode: 'TaskTimedOut', message: truncate(err.cause.message) };
-  }
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    const details = err.cause.details?.[0] as { httpStatus?: number } | undefined;
-    return {
-      status: 'failed',
-      errorCode: err.cause.type ?? 'TaskFailed',
-      httpStatus: details?.httpStatus,
-      message: truncate(err.cause.message),
-    };
-  }
-  return { status: 'failed', errorCode: 'TaskFailed', message: truncate(err instanceof Error ? err.message : String(err)) };
+/** The manifest line of a page's first task row (the header line, when the manifest has one, is no task). */
+function firstLineOf(input: PageInput): number | undefined {
+  const first = input.range.firstRow;
+  if (first === undefined) return undefined;
+  return input.job.manifest.headerRow && input.range.start === 0 ? first + 1 : first;
 }

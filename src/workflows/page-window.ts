@@ -324,6 +324,8 @@ export function pageContext(s: JobState): PageJobContext {
     taskTimeout: `${ext.TaskTimeoutSeconds} seconds`,
     // Jobs validated before ResolvedJob had taskExecution ran with the schema's old default, Activity.
     taskExecution: s.job.taskExecution ?? ext.TaskExecution ?? 'Activity',
+    // Present only for Batch jobs (new): other pages' inputs stay as they were.
+    ...(s.job.taskExecution === 'Batch' ? { batch: { size: s.job.batchSize ?? 50, taskTimeoutSeconds: ext.TaskTimeoutSeconds } } : {}),
     priorityKey: priorityKeyFor(s.priority, s.job.priorityLevels),
     lambdaConnection: s.job.lambdaConnection,
     ...(s.job.role ? { role: s.job.role } : {}),

@@ -6,6 +6,7 @@
 import '../../src/node-version-guard';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { TaskExecution } from '../../src/schemas/job-spec';
 import { stackConfigFromEnv, stackUp } from '../../scripts/stack/index';
 import { brokenPromises, formatFigures } from './figures';
 import { faultPathForChaos } from './faults';
@@ -20,11 +21,12 @@ const Flags = z
     'no-faults': z.boolean().default(false),
     seed: z.coerce.number().int().min(0).default(() => Date.now() % 1_000_000),
     minutes: z.coerce.number().positive().max(600).default(45),
+    mode: TaskExecution.optional(),
   })
   .strict()
   .refine((f) => f.missing < f.tasks, { path: ['missing'], message: 'must be less than --tasks' });
 
-const HELP = `npm run chaos -- [--tasks 20000] [--missing 20] [--kills 6] [--seed N] [--minutes 45] [--no-temporal-restart] [--no-faults]`;
+const HELP = `npm run chaos -- [--tasks 20000] [--missing 20] [--kills 6] [--seed N] [--minutes 45] [--mode LocalActivity|Activity|Batch] [--no-temporal-restart] [--no-faults]`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -34,6 +36,7 @@ async function main(): Promise<number> {
       kills: { type: 'string' },
       seed: { type: 'string' },
       minutes: { type: 'string' },
+      mode: { type: 'string' },
       'no-temporal-restart': { type: 'boolean' },
       'no-faults': { type: 'boolean' },
       help: { type: 'boolean' },
@@ -64,6 +67,7 @@ async function main(): Promise<number> {
     timeLimitMs: flags.minutes * 60_000,
     faults: flags['no-faults'] ? undefined : faultPathForChaos,
     seed: flags.seed,
+    taskExecution: flags.mode,
     log: (line) => console.log(`  ${line}`),
   });
   console.log(formatFigures(figures));

@@ -19,6 +19,7 @@ import { JobClient } from '../../src/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import type { JobDescriptor } from '../../src/shared/types';
 import type { WorkerConfig } from '../../src/schemas/worker-config';
+import type { TaskExecution } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putText, readReport, seedObjects, uniqueBucket } from '../helpers/engine';
 import { freePortBlock } from '../helpers/ports';
 import { prng } from '../helpers/prng';
@@ -53,6 +54,8 @@ export interface ChaosOptions {
   /** Builds the fault path in front of MinIO; absent, workers talk to MinIO directly. */
   faults?: (minioEndpoint: string, seed: number) => Promise<S3FaultPath>;
   seed: number;
+  /** The job's Extensions.TaskExecution; absent, the worker default (LocalActivity). */
+  taskExecution?: TaskExecution;
   log: (line: string) => void;
 }
 
@@ -135,10 +138,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     const { jobId } = await jobs.createJob(
       csvJob({ bucket, key: 'manifest.csv', etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'chaos', Value: tag }] } }, bucket, {
         // Small history budgets, so pages and the job continue as new while workers die under them.
-        Extensions: { PageSize: 200, PagesPerRun: 10, TasksPerPageRun: 100, MaxAttemptsPerTask: 10 },
+        Extensions: {
+          PageSize: 200,
+          PagesPerRun: 10,
+          TasksPerPageRun: 100,
+          MaxAttemptsPerTask: 10,
+          ...(o.taskExecution ? { TaskExecution: o.taskExecution } : {}),
+        },
       })
     );
-    o.log(`job ${jobId} started on a dev server at ${server.address}, two workers`);
+    o.log(`job ${jobId} (${o.taskExecution ?? 'default mode'}) started on a dev server at ${server.address}, two workers`);
 
     // The driver: bounded by the kill budget, one restart and the clock; stops early when the job ends.
     const progress = async (): Promise<JobDescriptor | undefined> => jobs.describeJob(jobId).catch(() => undefined);

@@ -8,11 +8,14 @@ import { brokenPromises, formatFigures } from '../chaos/figures';
 import { faultPathForChaos } from '../chaos/faults';
 import { runChaos } from '../chaos/run-chaos';
 import { getStack } from '../helpers/stack';
+import { TaskExecution } from '../../src/schemas/job-spec';
 
 const TASKS = Number(process.env.S3BATCH_CHAOS_TASKS ?? 2000);
 const MISSING = 10;
+/** S3BATCH_CHAOS_MODE: the job's task execution mode (absent: the default, LocalActivity). */
+const MODE = process.env.S3BATCH_CHAOS_MODE ? TaskExecution.parse(process.env.S3BATCH_CHAOS_MODE) : undefined;
 
-test(`chaos: ${TASKS} tasks through worker kills, a Temporal crash and restart, and S3 faults`, async () => {
+test(`chaos${MODE ? ` (${MODE})` : ''}: ${TASKS} tasks through worker kills, a Temporal crash and restart, and S3 faults`, async () => {
   const figures = await runChaos({
     stack: getStack(),
     tasks: TASKS,
@@ -23,6 +26,7 @@ test(`chaos: ${TASKS} tasks through worker kills, a Temporal crash and restart, 
     timeLimitMs: 12 * 60_000,
     faults: process.env.S3BATCH_CHAOS_NO_FAULTS ? undefined : faultPathForChaos,
     seed: 20261122,
+    taskExecution: MODE,
     log: (line) => console.log(line),
   });
   console.log(formatFigures(figures));

@@ -1,7 +1,8 @@
 /**
  * Durability: SIGKILL the worker mid-job and start a new one; the job completes and every row is in the report
- * exactly once. Both task modes: normal activities (retried after the heartbeat timeout) and local activities
- * (re-run when the page's workflow task times out and another worker replays it).
+ * exactly once. Every task mode: normal activities (retried after the heartbeat timeout), local activities
+ * (re-run when the page's workflow task times out and another worker replays it) and batches (retried after the
+ * heartbeat timeout, from their last heartbeat: job-batch-mode.test.ts checks that no recorded row runs again).
  */
 import { GetObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { JobDescriptor } from '../../src/shared/types';
@@ -42,7 +43,7 @@ async function progressOf(jobId: string): Promise<JobDescriptor | undefined> {
   }
 }
 
-test.each(['Activity', 'LocalActivity'] as const)('SIGKILL the worker mid-job (%s): completes, every row once', async (mode) => {
+test.each(['Activity', 'LocalActivity', 'Batch'] as const)('SIGKILL the worker mid-job (%s): completes, every row once', async (mode) => {
   const config = stackWorkerConfig(engine.taskQueue);
   const first = await spawnWorker(config);
   workers.push(first);
@@ -52,7 +53,7 @@ test.each(['Activity', 'LocalActivity'] as const)('SIGKILL the worker mid-job (%
   const etag = await putText(engine.s3, data, `manifest-${mode}.csv`, keys.map((k) => `${data},${k}\n`).join(''));
   const { jobId } = await engine.jobs.createJob(
     csvJob({ bucket: data, key: `manifest-${mode}.csv`, etag }, { S3PutObjectTagging: { TagSet: [{ Key: 'mode', Value: mode }] } }, data, {
-      Extensions: { TaskExecution: mode, PageSize: 50, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 4 },
+      Extensions: { TaskExecution: mode, BatchSize: 10, PageSize: 50, MaxConcurrentPages: 2, MaxConcurrentTasksPerPage: 4 },
     })
   );
   let before: JobDescriptor | undefined;

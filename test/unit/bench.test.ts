@@ -5,7 +5,7 @@ import { formatTable, type RunResult, withRatios } from '../../bench/results';
 import { objectKey, objectKeys, runConcurrently } from '../../bench/workload';
 
 describe('bench flags', () => {
-  test('defaults: 10,000 objects of 1 KiB, both operations, every contender, both task modes', () => {
+  test('defaults: 10,000 objects of 1 KiB, both operations, every contender, every task mode', () => {
     expect(parseBenchArgs([])).toEqual({
       objects: [10000],
       size: 1024,
@@ -13,7 +13,7 @@ describe('bench flags', () => {
       concurrency: [64],
       latencyMs: 0,
       contenders: ['limit', 's5cmd', 's3-batch'],
-      modes: ['Activity', 'LocalActivity'],
+      modes: ['Activity', 'LocalActivity', 'Batch'],
       pages: [4],
       slots: [100],
       workers: [1],

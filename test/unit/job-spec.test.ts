@@ -343,7 +343,32 @@ describe('task execution mode', () => {
 
   test('an unknown mode is refused with its path', () => {
     expect(problems({ ...base, Extensions: { TaskExecution: 'Thread' } })).toEqual([
-      'Extensions.TaskExecution: expected one of "LocalActivity", "Activity", got text "Thread"',
+      'Extensions.TaskExecution: expected one of "LocalActivity", "Activity", "Batch", got text "Thread"',
+    ]);
+  });
+
+  test.each([
+    // [job's TaskExecution, job's BatchSize, worker default mode, worker batch size] → [mode, batch size]
+    ['Batch', undefined, 'LocalActivity', undefined, 'Batch', 50],
+    ['Batch', 20, 'LocalActivity', 100, 'Batch', 20],
+    [undefined, undefined, 'Batch', 100, 'Batch', 100],
+    [undefined, 20, 'LocalActivity', 100, 'LocalActivity', undefined],
+  ] as const)('Batch mode: job says %s with BatchSize %s, worker default %s with batchSize %s: runs %s, %s rows per batch', (asked, size, workerDefault, workerSize, runs, rows) => {
+    const request = { ...base, Extensions: { ...(asked ? { TaskExecution: asked } : {}), ...(size ? { BatchSize: size } : {}) } };
+    const r = validateJob(connections, request, { priorityLevels: 5, taskExecution: workerDefault, batchSize: workerSize });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.job.taskExecution).toBe(runs);
+    expect(r.job.batchSize).toBe(rows);
+    // describeJob's request shows the batch size the job runs with (and only in Batch mode, where it means something).
+    expect(r.job.request.Extensions.BatchSize).toBe(rows ?? size);
+  });
+
+  test('a batch size out of bounds is refused with its path', () => {
+    expect(problems({ ...base, Extensions: { TaskExecution: 'Batch', BatchSize: 0 } })).toEqual([
+      expect.stringMatching(/^Extensions\.BatchSize: .*1/),
+    ]);
+    expect(problems({ ...base, Extensions: { TaskExecution: 'Batch', BatchSize: 501 } })).toEqual([
+      expect.stringMatching(/^Extensions\.BatchSize: .*500/),
     ]);
   });
 });

@@ -60,7 +60,7 @@ const MISTAKES: [string, () => string, string | RegExp][] = [
   ['worker: address as a number', () => worker({ temporal: { address: 7233 } }), 'temporal.address: expected text, got the number 7233'],
   ['worker: a misspelt section', () => worker({ s3x: {} }), '(root): unknown field "s3x" (expected here: temporal, s3, lambda, operations, webhooks, roles, payloadEncryption, worker)'],
   ['worker env: zero activities', () => thrown(() => loadWorkerConfig({ S3BATCH_MAX_CONCURRENT_ACTIVITIES: '0' })), 'S3BATCH_MAX_CONCURRENT_ACTIVITIES: must be at least 1, got 0'],
-  ['worker env: unknown task execution', () => thrown(() => loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Fast' })), 'S3BATCH_TASK_EXECUTION: expected one of "LocalActivity", "Activity", got text "Fast"'],
+  ['worker env: unknown task execution', () => thrown(() => loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Fast' })), 'S3BATCH_TASK_EXECUTION: expected one of "LocalActivity", "Activity", "Batch", got text "Fast"'],
   ['api: port as text', () => api({ listen: { port: '80' }, accessKeys: [{ accessKeyId: 'a', secretAccessKey: 'b' }] }), 'listen.port: expected a whole number, got text "80"'],
   ['api: a key without its secret', () => api({ accessKeys: [{ accessKeyId: 'a' }] }), 'accessKeys.0: expected exactly one of secretAccessKey (the secret) or secretAccessKeyEnv (the variable holding it)'],
   ['api env: port as a word', () => thrown(() => loadApiConfig({ S3BATCH_API_PORT: 'eighty' })), 'S3BATCH_API_PORT: expected a whole number, got a value that is not a number'],

@@ -23,6 +23,13 @@ describe('worker config', () => {
     expect(() => loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Thread' })).toThrow(/S3BATCH_TASK_EXECUTION: /);
   });
 
+  test('Batch mode can be the default, with 50 rows per batch unless the config says otherwise', () => {
+    expect(loadWorkerConfig({ S3BATCH_TASK_EXECUTION: 'Batch' }).worker).toMatchObject({ taskExecution: 'Batch', batchSize: 50 });
+    const path = file({ worker: { taskExecution: 'Batch', batchSize: 200 } });
+    expect(loadWorkerConfig({ S3BATCH_WORKER_CONFIG: path }).worker).toMatchObject({ taskExecution: 'Batch', batchSize: 200 });
+    expect(() => loadWorkerConfig({ S3BATCH_WORKER_CONFIG: file({ worker: { batchSize: 0 } }) })).toThrow(/worker\.batchSize: /);
+  });
+
   test('a file, with environment variables winning', () => {
     const path = file({
       temporal: { address: 'temporal:7233' },
