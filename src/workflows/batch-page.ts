@@ -199,6 +199,12 @@ export async function batchPageWorkflow(input: PageInput): Promise<void> {
       priorityKey: () => priorityKey,
       settle: (row, result) => (waits && result.status === 'succeeded' ? waits.add(row) : record(row, result)),
       reportPaused: () => parent.signal(pagePausedSignal, { pageIndex }),
+      // Jobs without a limit never wait and start batches of BatchSize rows, as before the limit existed.
+      pace: {
+        available: () => (pacer.limited ? pacer.available(Date.now()) : Infinity),
+        take: (count) => pacer.take(count),
+        waitForCredit,
+      },
     });
   } else await tasks.run(async () => {
     while (next < end && mode !== 'stop') {

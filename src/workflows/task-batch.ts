@@ -6,7 +6,8 @@
  * Concurrency: a page keeps enough batches in flight to fill its MaxConcurrentTasksPerPage, and two more; the worker
  * runs at most MaxConcurrentTasksPerPage of the page's rows at once, whichever batches they belong to. A pause or stop cancels the batches in flight; each sees it on
  * its next heartbeat, starts no further row, lets its rows in flight finish, and returns what finished. Rows a batch
- * did not run go back to the front of the page's queue: run after a resume, never after a stop.
+ * did not run go back to the front of the page's queue: run after a resume, never after a stop. With a rate limit
+ * (Extensions.MaxTasksPerSecond), a batch holds no more rows than the page's credit allows at that moment.
  */
 import {
   ActivityCancellationType,
@@ -56,6 +57,11 @@ export interface PageBatches {
   settle(row: TaskRow, result: TaskResult): void;
   /** The page has nothing in flight while paused: tell the job. */
   reportPaused(): Promise<void>;
+  /**
+   * Extensions.MaxTasksPerSecond, the page's share: how many task starts its credit allows now (Infinity without a
+   * limit), what a batch takes of it (one per row), and a wait until it grows (or the page's mode changes).
+   */
+  pace: { available(): number; take(rows: number): void; waitForCredit(): Promise<void> };
 }
 
 /**
@@ -72,9 +78,9 @@ export async function runRowsInBatches(page: PageBatches): Promise<number> {
   let next = cursor;
   let pauseReported = false;
 
-  const take = (): number[] => {
-    const batch = again.splice(0, size);
-    while (batch.length < size && next < end) {
+  const take = (most: number): number[] => {
+    const batch = again.splice(0, most);
+    while (batch.length < most && next < end) {
       const row = rows[next]!;
       // A bad row is no task: it fails here, without an S3 call, as in the other modes.
       if (row.error !== undefined) page.settle(row, { status: 'failed', errorCode: 'InvalidManifestRow', message: row.error });
@@ -135,8 +141,17 @@ export async function runRowsInBatches(page: PageBatches): Promise<number> {
       if (running.size === 0 && again.length === 0 && page.mode() === 'run') break;
       continue;
     }
-    const batch = take();
-    if (batch.length > 0) start(batch);
+    // A rate limit makes batches no larger than the credit: a batch starts its rows at once.
+    const credit = page.pace.available();
+    if (credit < 1) {
+      await page.pace.waitForCredit();
+      continue;
+    }
+    const batch = take(Math.min(size, Math.floor(credit)));
+    if (batch.length > 0) {
+      page.pace.take(batch.length);
+      start(batch);
+    }
   }
   // A stop: the batches in flight were cancelled; their finished rows are recorded when they answer.
   await condition(() => running.size === 0);

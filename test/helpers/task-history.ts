@@ -35,18 +35,25 @@ export async function jobTaskTimes(client: Client, jobId: string): Promise<TaskT
 }
 
 /**
- * When each runTask of the job started, by Temporal's record, sorted: in Activity mode the ActivityTaskStarted
- * events (server clock: a worker took the task); in LocalActivity mode the local-activity markers'
- * original_schedule_time (the page worker's clock: the task was handed to its activity slot).
+ * When each task of the job started, by Temporal's record, sorted: in Activity mode the ActivityTaskStarted events
+ * (server clock: a worker took the task); in LocalActivity mode the local-activity markers' original_schedule_time
+ * (the page worker's clock: the task was handed to its activity slot); in Batch mode each runTaskBatch's
+ * ActivityTaskScheduled time, once per row of the batch (the page charges a batch's rows to its rate when it
+ * schedules it; the activity then starts them together).
  */
-export async function jobTaskStarts(client: Client, jobId: string, mode: 'Activity' | 'LocalActivity'): Promise<number[]> {
+export async function jobTaskStarts(client: Client, jobId: string, mode: 'Activity' | 'LocalActivity' | 'Batch'): Promise<number[]> {
   if (mode === 'Activity') return (await jobTaskTimes(client, jobId)).map((t) => t.started).sort((a, b) => a - b);
   const starts: number[] = [];
   for await (const page of client.workflow.list({ query: `WorkflowId STARTS_WITH '${jobId}/page-'` })) {
     const history = await client.workflow.getHandle(page.workflowId, page.runId).fetchHistory();
     for (const e of history.events ?? []) {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (mode === 'Batch' && scheduled?.activityType?.name === 'runTaskBatch') {
+        const input = defaultPayloadConverter.fromPayload<{ rows: unknown[] }>(scheduled.input!.payloads![0]!);
+        for (let i = 0; i < input.rows.length; i++) starts.push(ms(e.eventTime!));
+      }
       const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
-      if (!data) continue;
+      if (mode !== 'LocalActivity' || !data) continue;
       const marker = defaultPayloadConverter.fromPayload<{ activity_type?: string; original_schedule_time?: { seconds: number; nanos: number } }>(data);
       if (marker.activity_type === 'runTask' && marker.original_schedule_time) starts.push(ms(marker.original_schedule_time));
     }
