@@ -23,8 +23,9 @@ import { isOwnedProcessAlive, isProcessAlive, type OwnedProcess, processGroupMem
 import { readStateFile, removeStateFile, type StackState, type StartingState, stateFilePath, writeStateFile } from './state';
 import { checkPostgresHealth, type PostgresOptions, startPostgres } from './postgres';
 import { checkTemporalHealth, startTemporalDevServer } from './temporal';
-import { serviceComponent, type TemporalClusterBinaries, type TemporalClusterOptions, startTemporalCluster } from './temporal-cluster';
+import { serviceComponent, type TemporalClusterBinaries, startTemporalCluster } from './temporal-cluster';
 import { CLUSTER_POSTGRES_LOGIN, PERSISTENCE_DATABASES } from './temporal-cluster-config';
+import type { TemporalClusterOptions } from './temporal-cluster';
 
 export { stackConfigFromEnv, StackConfigError, type StackConfig, type StackConfigOverrides, type StackPorts, type StackProfile } from './config';
 export { type StackState, stateFilePath } from './state';
