@@ -21,17 +21,20 @@ import { startMinio } from './minio';
 import { startMoto } from './moto';
 import { isOwnedProcessAlive, isProcessAlive, type OwnedProcess, processGroupMembers, stopPid } from './processes';
 import { readStateFile, removeStateFile, type StackState, type StartingState, stateFilePath, writeStateFile } from './state';
-import { checkPostgresHealth, startPostgres } from './postgres';
+import { checkPostgresHealth, type PostgresOptions, startPostgres } from './postgres';
 import { checkTemporalHealth, startTemporalDevServer } from './temporal';
 import { startStackWorkers } from './stack-workers';
 import { serviceComponent, type TemporalClusterBinaries, startTemporalCluster } from './temporal-cluster';
 import { CLUSTER_POSTGRES_LOGIN, PERSISTENCE_DATABASES } from './temporal-cluster-config';
+import type { TemporalClusterOptions } from './temporal-cluster';
 
 export { stackConfigFromEnv, StackConfigError, type StackConfig, type StackConfigOverrides, type StackPorts, type StackProfile } from './config';
 export { type StackState, stateFilePath } from './state';
 export { startTemporalDevServer, type TemporalDevServer, type TemporalDevServerOptions } from './temporal';
 export { stopPid, killPidNow, isProcessAlive, isOwnedProcessAlive, processGroupMembers, childProcessIds, type OwnedProcess } from './processes';
 export { discoverLambdaFunctions, startLambdaFunction } from './lambda';
+export { startPostgres } from './postgres';
+export { restartTemporalService, serviceComponent } from './temporal-cluster';
 
 export interface StackCallOptions {
   /** Progress lines; default console.log. Pass `() => undefined` for silence. */
@@ -247,13 +250,13 @@ export async function stackUp(config: StackConfig = stackConfigFromEnv(), option
   });
 }
 
-interface ClusterTools {
+export interface ClusterTools {
   temporal: TemporalClusterBinaries;
   postgresBinDir: string;
 }
 
 /** The cluster profile's binaries: built into the tool cache (Temporal) or installed with apt (PostgreSQL). */
-async function ensureClusterTools(tools: ToolPaths): Promise<ClusterTools> {
+export async function ensureClusterTools(tools: ToolPaths): Promise<ClusterTools> {
   const paths = cachePaths(tools.cacheDir);
   // One at a time: each Go build uses both cores already.
   const server = await ensureTemporalServer(paths);
@@ -263,9 +266,9 @@ async function ensureClusterTools(tools: ToolPaths): Promise<ClusterTools> {
   return { temporal: { server, sqlTool, uiServer, cli: tools.temporal }, postgresBinDir };
 }
 
-/** The cluster profile's PostgreSQL, then its Temporal services and UI. */
-async function startClusterTemporal(config: StackConfig, cluster: ClusterTools, logs: string, onSpawn: (owned: OwnedProcess) => void) {
-  const postgres = await startPostgres({
+/** How the cluster profile runs PostgreSQL; startPostgres with the same options starts it again after a crash. */
+export function clusterPostgresOptions(config: StackConfig, cluster: ClusterTools, logs: string, onSpawn: (owned: OwnedProcess) => void): PostgresOptions {
+  return {
     binDir: cluster.postgresBinDir,
     dataDir: join(config.dataDir, 'postgres'),
     port: config.ports.postgres,
@@ -274,15 +277,18 @@ async function startClusterTemporal(config: StackConfig, cluster: ClusterTools, 
     timeoutMs: config.startTimeoutMs,
     portVariable: PORT_VARIABLES.postgres,
     onSpawn,
-  });
-  const temporal = await startTemporalCluster({
-    config,
-    bins: cluster.temporal,
-    login: CLUSTER_POSTGRES_LOGIN,
-    dataDir: join(config.dataDir, 'temporal-cluster'),
-    logsDir: logs,
-    onSpawn,
-  });
+  };
+}
+
+/** How the cluster profile runs its Temporal services; restartTemporalService with the same options restarts one. */
+export function clusterTemporalOptions(config: StackConfig, cluster: ClusterTools, logs: string, onSpawn: (owned: OwnedProcess) => void): TemporalClusterOptions {
+  return { config, bins: cluster.temporal, login: CLUSTER_POSTGRES_LOGIN, dataDir: join(config.dataDir, 'temporal-cluster'), logsDir: logs, onSpawn };
+}
+
+/** The cluster profile's PostgreSQL, then its Temporal services and UI (the stack; the cluster chaos run starts its own). */
+export async function startClusterTemporal(config: StackConfig, cluster: ClusterTools, logs: string, onSpawn: (owned: OwnedProcess) => void) {
+  const postgres = await startPostgres(clusterPostgresOptions(config, cluster, logs, onSpawn));
+  const temporal = await startTemporalCluster(clusterTemporalOptions(config, cluster, logs, onSpawn));
   return {
     temporal: { address: temporal.address, namespace: config.temporal.namespace, uiUrl: temporal.uiUrl, pid: temporal.frontend.pid, cli: cluster.temporal.cli },
     postgres: {

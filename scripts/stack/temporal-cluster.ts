@@ -82,10 +82,12 @@ async function setupSchemas(options: TemporalClusterOptions): Promise<void> {
   }
 }
 
+const SERVER_CONFIG_FILE = 'config.yaml';
+
 function writeConfigFiles(options: TemporalClusterOptions): { serverConfig: string; uiRoot: string } {
   mkdirSync(options.dataDir, { recursive: true });
   const dynamicConfig = join(options.dataDir, 'dynamicconfig.yaml');
-  const serverConfig = join(options.dataDir, 'config.yaml');
+  const serverConfig = join(options.dataDir, SERVER_CONFIG_FILE);
   const uiRoot = join(options.dataDir, 'ui');
   mkdirSync(join(uiRoot, 'config'), { recursive: true });
   writeFileSync(dynamicConfig, temporalDynamicConfig());
@@ -120,6 +122,27 @@ async function createNamespace(cli: string, address: string, namespace: string, 
   return { healthy: false, detail: `namespace create: ${(create.stderr || create.stdout).trim().split('\n').at(-1)}` };
 }
 
+function spawnTemporalService(options: TemporalClusterOptions, serverConfig: string, service: TemporalService): Promise<OwnedProcess> {
+  return spawnDetached({
+    component: serviceComponent(service),
+    command: options.bins.server,
+    args: ['--config-file', serverConfig, '--allow-no-auth', 'start', '--service', service],
+    env: cliEnv(),
+    logFile: join(options.logsDir, `${serviceComponent(service)}.log`),
+    markers: [options.bins.server, serverConfig, `--service ${service}`],
+  });
+}
+
+/**
+ * Starts one service again, as startTemporalCluster started it (same binary, config file and log), e.g. after the
+ * chaos run killed it. Resolves once the process exists; it rejoins the cluster on its own.
+ */
+export async function restartTemporalService(options: TemporalClusterOptions, service: TemporalService): Promise<OwnedProcess> {
+  const owned = await spawnTemporalService(options, join(options.dataDir, SERVER_CONFIG_FILE), service);
+  options.onSpawn(owned);
+  return owned;
+}
+
 /**
  * Creates or upgrades the schemas, starts the four services and the UI detached, waits for the frontend, sets up
  * the namespace and waits until a workflow can start. On failure every process it started is stopped again.
@@ -141,15 +164,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   try {
     const services = new Map<TemporalService, OwnedProcess>();
     for (const service of TEMPORAL_SERVICES) {
-      const owned = await spawnDetached({
-        component: serviceComponent(service),
-        command: bins.server,
-        args: ['--config-file', serverConfig, '--allow-no-auth', 'start', '--service', service],
-        env: cliEnv(),
-        logFile: join(options.logsDir, `${serviceComponent(service)}.log`),
-        markers: [bins.server, serverConfig, `--service ${service}`],
-      });
-      services.set(service, record(owned));
+      services.set(service, record(await spawnTemporalService(options, serverConfig, service)));
     }
     const ui = record(
       await spawnDetached({

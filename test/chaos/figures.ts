@@ -18,11 +18,14 @@ export function formatFigures(f: ChaosFigures): string {
   const faults = Object.entries(f.injectedFaults)
     .map(([kind, n]) => `${kind} ${n}`)
     .join(', ');
+  const crashes = Object.entries(f.temporalCrashes)
+    .map(([target, n]) => `${target} ${n}`)
+    .join(', ');
   return [
     `status              ${f.status} in ${f.seconds} s`,
     `tasks               ${f.rows} (succeeded ${f.succeeded}, failed ${f.failed})`,
     `worker kills        ${f.workerKills} (worker starts ${f.workerStarts})`,
-    `Temporal restarts   ${f.temporalRestarts} (SIGKILL, then start)`,
+    `Temporal crashes    ${crashes || 'none'} (SIGKILL, then start)`,
     `injected S3 faults  ${faults || 'none'}`,
     `repeated requests   ${f.repeatedRequests} (task calls beyond one per row: retries and work redone after kills)`,
     `report rows         ${f.reportRows}, duplicates ${f.duplicateReportRows}, lost ${f.unreportedRows}`,

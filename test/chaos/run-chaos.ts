@@ -1,29 +1,28 @@
 /**
- * The chaos run (issue #8): one tagging job over `tasks` manifest rows while a driver, bounded in count and time,
- * SIGKILLs and restarts its two worker processes (one task queue), SIGKILLs and restarts the Temporal dev server once
- * (a crash, not a clean stop), and the workers' S3 traffic goes through a fault path. At the end it checks what we
+ * The chaos run (issues #8, #15): one tagging job over `tasks` manifest rows while a driver, bounded in count and
+ * time, SIGKILLs and restarts its two worker processes (one task queue), crashes (SIGKILL, not a clean stop) and
+ * restarts parts of Temporal, and the workers' S3 traffic goes through a fault path. At the end it checks what we
  * promise: status Complete, succeeded + failed = rows, every row once in the report, and each object's tags agree
  * with its report row.
  *
- * Runs its own dev server (own data dir and ports, so the restart disturbs nobody) beside the shared stack's MinIO.
- * Used by `npm run chaos` (test/chaos/main.ts) and, smaller, by test/integration/chaos.test.ts.
+ * Runs its own Temporal (own data dir and ports, so the crashes disturb nobody) beside the shared stack's MinIO: a dev
+ * server, crashed once (chaos-temporal.ts), or a cluster whose history service, matching service and PostgreSQL are
+ * each crashed once (chaos-cluster.ts). Used by `npm run chaos [-- --cluster]` (test/chaos/main.ts) and, smaller, by
+ * test/integration/chaos.test.ts and cluster-chaos.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
-import { killPidNow, startTemporalDevServer, stopPid, type StackState, type TemporalDevServer } from '../../scripts/stack/index';
+import type { StackState } from '../../scripts/stack/index';
 import { stackS3Client, workerConfigForStack } from '../../scripts/stack/worker-config';
 import { JobClient } from '../../src/client';
-import { JOB_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import type { JobDescriptor } from '../../src/shared/types';
 import type { WorkerConfig } from '../../src/schemas/worker-config';
 import type { TaskExecution } from '../../src/schemas/job-spec';
 import { createBucket, csvJob, putText, readReport, seedObjects, uniqueBucket } from '../helpers/engine';
-import { freePortBlock } from '../helpers/ports';
 import { prng } from '../helpers/prng';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { startChaosCluster } from './chaos-cluster';
+import { type ChaosTemporal, sleep, startChaosDevServer } from './chaos-temporal';
 
 /** Where the workers' S3 traffic goes, and what it did to it. */
 export interface S3FaultPath {
@@ -45,7 +44,10 @@ export interface ChaosOptions {
   missing: number;
   /** Worker SIGKILLs at most (each followed by a restart of that worker). */
   kills: number;
-  /** Crash (SIGKILL) and restart the Temporal dev server once, when about a third of the tasks are done. */
+  /** `dev`: a Temporal dev server; `cluster`: the cluster profile's services and PostgreSQL. Default `dev`. */
+  temporal?: 'dev' | 'cluster';
+  /** Crash (SIGKILL) and restart Temporal's parts once each as the tasks progress: the dev server at a third of the
+   * tasks; the cluster's history service, matching service and PostgreSQL at 10%, 25% and 40%. */
   restartTemporal: boolean;
   /** Seconds between chaos steps are drawn from this range. */
   stepSeconds: [number, number];
@@ -57,6 +59,8 @@ export interface ChaosOptions {
   /** The job's Extensions.TaskExecution; absent, the worker default (LocalActivity). */
   taskExecution?: TaskExecution;
   log: (line: string) => void;
+  /** Job extensions on top of the run's own (e.g. lower concurrency, so a short run outlasts its chaos). */
+  jobExtensions?: Record<string, number>;
 }
 
 export interface ChaosFigures {
@@ -66,7 +70,8 @@ export interface ChaosFigures {
   failed: number;
   workerKills: number;
   workerStarts: number;
-  temporalRestarts: number;
+  /** Crashes (SIGKILL, then a start) by target: `dev server`, or `history`, `matching`, `postgres`. */
+  temporalCrashes: Record<string, number>;
   injectedFaults: Record<string, number>;
   /** Tagging requests beyond one per row that reached the fault path: retries and work redone after kills. */
   repeatedRequests: number;
@@ -82,19 +87,16 @@ export interface ChaosFigures {
 const NAMESPACE = 's3-batch-chaos';
 const TASK_QUEUE = 'chaos';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const random = prng(o.seed);
   const started = Date.now();
   const deadline = started + o.timeLimitMs;
   const s3 = stackS3Client(o.stack.s3);
-  const dataDir = mkdtempSync(join(tmpdir(), 's3batch-chaos-'));
   const workers: (WorkerProcess | undefined)[] = [undefined, undefined];
-  let server: TemporalDevServer | undefined;
+  let temporal: ChaosTemporal | undefined;
   let connection: Connection | undefined;
   let faults: S3FaultPath | undefined;
-  const figures = { workerKills: 0, workerStarts: 0, temporalRestarts: 0 };
+  const figures = { workerKills: 0, workerStarts: 0, temporalCrashes: {} as Record<string, number> };
   try {
     // The data: `tasks - missing` objects, then rows for all of them plus keys that were never written.
     const bucket = uniqueBucket('chaos');
@@ -110,10 +112,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     const etag = await putText(s3, bucket, 'manifest.csv', rows.map((k) => `${bucket},${k}\n`).join(''));
     o.log(`seeded ${present.length} objects in ${bucket}; manifest of ${rows.length} rows (${absent.length} missing keys)`);
 
-    const [port = 0, uiPort = 0] = await freePortBlock(2);
-    const startServer = () =>
-      startTemporalDevServer({ dataDir, port, uiPort, namespace: NAMESPACE, searchAttributes: [...JOB_SEARCH_ATTRIBUTES], headless: true });
-    server = await startServer();
+    temporal = o.temporal === 'cluster' ? await startChaosCluster(NAMESPACE, o.log) : await startChaosDevServer(NAMESPACE);
     faults = o.faults ? await o.faults(o.stack.s3.endpoint, o.seed) : undefined;
 
     const base = workerConfigForStack(o.stack, TASK_QUEUE);
@@ -121,7 +120,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     const s3Default = { ...base.s3.default!, endpoint: faults?.endpoint ?? base.s3.default!.endpoint, requestTimeoutSeconds: 5 };
     const config: WorkerConfig = {
       ...base,
-      temporal: { ...base.temporal, address: server.address, namespace: NAMESPACE, taskQueue: TASK_QUEUE },
+      temporal: { ...base.temporal, address: temporal.address, namespace: NAMESPACE, taskQueue: TASK_QUEUE },
       s3: { ...base.s3, default: s3Default },
     };
     const startWorker = async (i: number) => {
@@ -132,7 +131,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     };
     await Promise.all([startWorker(0), startWorker(1)]);
 
-    connection = await Connection.connect({ address: server.address });
+    connection = await Connection.connect({ address: temporal.address });
     const jobs = new JobClient(new Client({ connection, namespace: NAMESPACE }), { taskQueue: TASK_QUEUE });
     const tag = `run-${o.seed}`;
     const { jobId } = await jobs.createJob(
@@ -144,28 +143,30 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
           TasksPerPageRun: 100,
           MaxAttemptsPerTask: 10,
           ...(o.taskExecution ? { TaskExecution: o.taskExecution } : {}),
+          ...o.jobExtensions,
         },
       })
     );
-    o.log(`job ${jobId} (${o.taskExecution ?? 'default mode'}) started on a dev server at ${server.address}, two workers`);
+    o.log(
+      `job ${jobId} (${o.taskExecution ?? 'default mode'}) started on ${o.temporal === 'cluster' ? 'a cluster' : 'a dev server'} at ${temporal.address}, two workers`
+    );
 
-    // The driver: bounded by the kill budget, one restart and the clock; stops early when the job ends.
+    // The driver: bounded by the kill budget, one crash of each Temporal part and the clock; stops early when the job ends.
     const progress = async (): Promise<JobDescriptor | undefined> => jobs.describeJob(jobId).catch(() => undefined);
     let kills = 0;
-    let restarted = !o.restartTemporal;
-    while (Date.now() < deadline && (kills < o.kills || !restarted)) {
+    const crashes = o.restartTemporal ? [...temporal.crashes] : [];
+    while (Date.now() < deadline && (kills < o.kills || crashes.length > 0)) {
       const [min, max] = o.stepSeconds;
       await sleep((min + random() * (max - min)) * 1000);
       const job = await progress();
       if (job && ['Complete', 'Failed', 'Cancelled'].includes(job.Status)) break;
       const done = job ? job.ProgressSummary.NumberOfTasksSucceeded + job.ProgressSummary.NumberOfTasksFailed : 0;
-      if (!restarted && done >= o.tasks / 3) {
-        o.log(`SIGKILL the Temporal dev server (pid ${server.pid}) at ${done} tasks done, then start it again`);
-        await killPidNow(server.pid);
-        await sleep(1000);
-        server = await startServer();
-        restarted = true;
-        figures.temporalRestarts++;
+      const crash = crashes[0];
+      if (crash && done >= o.tasks * crash.atShare) {
+        crashes.shift();
+        o.log(`crash of the ${crash.target} at ${done} tasks done`);
+        await crash.crashAndRestart(o.log);
+        figures.temporalCrashes[crash.target] = (figures.temporalCrashes[crash.target] ?? 0) + 1;
       } else if (kills < o.kills) {
         const i = kills % 2;
         o.log(`SIGKILL worker ${i} (pid ${workers[i]?.child.pid}) at ${done} tasks done`);
@@ -203,10 +204,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   } finally {
     await Promise.all(workers.map((w) => w?.kill('SIGTERM')));
     await connection?.close();
-    if (server) await stopPid(server.pid);
+    await temporal?.close();
     await faults?.close();
     s3.destroy();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

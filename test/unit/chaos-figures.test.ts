@@ -10,7 +10,7 @@ const clean: ChaosFigures = {
   failed: 5,
   workerKills: 2,
   workerStarts: 4,
-  temporalRestarts: 1,
+  temporalCrashes: { history: 1, matching: 1, postgres: 1 },
   injectedFaults: { SlowDown: 3 },
   repeatedRequests: 7,
   reportRows: 100,
@@ -23,7 +23,7 @@ const clean: ChaosFigures = {
 test('a clean run breaks nothing, and its figures name every count', () => {
   expect(brokenPromises(clean, 5)).toEqual([]);
   const text = formatFigures(clean);
-  for (const part of ['Complete', '100 (succeeded 95, failed 5)', 'worker kills        2', 'SlowDown 3', 'duplicates 0, lost 0', 'state mismatches    0']) {
+  for (const part of ['Complete', '100 (succeeded 95, failed 5)', 'worker kills        2', 'history 1, matching 1, postgres 1', 'SlowDown 3', 'duplicates 0, lost 0', 'state mismatches    0']) {
     expect(text).toContain(part);
   }
 });
