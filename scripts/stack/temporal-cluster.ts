@@ -163,9 +163,9 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   };
   try {
     const services = new Map<TemporalService, OwnedProcess>();
-    for (const service of TEMPORAL_SERVICES) {
-      services.set(service, record(await spawnTemporalService(options, serverConfig, service)));
-    }
+    // The frontend first, alone: on a new database every service writes the cluster metadata record when it starts,
+    // and two writing it at once make the loser exit ("Failed to apply cluster metadata"; seen with matching).
+    services.set('frontend', record(await spawnTemporalService(options, serverConfig, 'frontend')));
     const ui = record(
       await spawnDetached({
         component: serviceComponent('ui'),
@@ -197,6 +197,10 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
         check: async () => everyServiceAlive() ?? check(),
       });
     await wait('frontend', () => checkTemporalHealth(bins.cli, address));
+    // The metadata record exists now: the other services only read it.
+    for (const service of TEMPORAL_SERVICES.filter((s) => s !== 'frontend')) {
+      services.set(service, record(await spawnTemporalService(options, serverConfig, service)));
+    }
     // A new namespace reaches each service's namespace registry on its next refresh (every 10 s by default): until
     // then updates of it fail as not found, so the whole set-up is retried.
     await wait(`namespace ${config.temporal.namespace}`, async () => {
