@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatSeconds, runCommand } from '../lib/exec';
-import { type CachePaths, ensureCacheDirs, recordBuildTime, withToolLock } from './cache';
-import { embeddedModuleVersion, GoMissingError, type GoTool, goToolSource, isGoAvailable } from './go-tools';
+import { type CachePaths, ensureCacheDirs, withToolLock } from './cache';
+import { embeddedModuleVersion, GoMissingError, type GoTool, goToolSource, isGoAvailable, recordMeasuredBuild } from './go-tools';
 
 export interface RenamedGoToolOptions {
   /** Said while building, e.g. "a minute or two". */
@@ -42,14 +42,7 @@ export async function ensureRenamedGoTool(paths: CachePaths, tool: GoTool, optio
         throw new Error(`building ${tool.name} failed (exit ${result.code ?? result.signal}):\n${output.slice(-8).join('\n')}`);
       }
       renameSync(built, binary);
-      const seconds = (Date.now() - started) / 1000;
-      recordBuildTime(paths, tool.name, {
-        source: goToolSource(tool),
-        seconds: Math.round(seconds * 10) / 10,
-        finishedAt: new Date().toISOString(),
-        how: 'measured',
-      });
-      console.log(`tools: built ${tool.name} in ${formatSeconds(seconds)}`);
+      recordMeasuredBuild(paths, tool, (Date.now() - started) / 1000);
       return binary;
     } finally {
       clearInterval(progress);
