@@ -16,7 +16,9 @@ export function runLimit(ctx: ContenderContext) {
       objects: ctx.target.objects,
       concurrency: ctx.concurrency,
     };
-    const child = spawnMeasured(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'limit-loop.ts')], {
+    // BENCH_LIMIT_NODE_ARGS adds node flags to the limit's process, as BENCH_WORKER_NODE_ARGS does to the worker's.
+    const nodeArgs = (process.env.BENCH_LIMIT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawnMeasured(process.execPath, [...nodeArgs, '--import', 'tsx', join(__dirname, '..', 'limit-loop.ts')], {
       env: { ...process.env, BENCH_LIMIT_INPUT: JSON.stringify(input) },
     });
     await child.waitFor('BENCH_READY', 60_000);
