@@ -214,6 +214,20 @@ export class JobClient {
     return job;
   }
 
+  /**
+   * Throws what describeJob or a control call would for this client's identity (another account's job is not found;
+   * an operation the policy lacks is denied), judged from the job's S3BatchAccountId search attribute, so without
+   * asking a worker: the CLI checks this before it says anything about the job's workers. A job without the
+   * attribute (started before jobs recorded their account) passes here; the call itself checks its JobArn.
+   */
+  async checkAccess(jobId: string, operation: string): Promise<void> {
+    if (!this.limits) return;
+    const owner = (await this.handle(jobId).describe()).typedSearchAttributes.get(JobAccountKey);
+    if (owner === undefined) return;
+    if (!this.limits.ownsJobOfAnyAccount(owner)) throw new WorkflowNotFoundError(`job ${jobId} not found`, jobId, undefined);
+    this.limits.authorize(operation, owner);
+  }
+
   handle(jobId: string): WorkflowHandle {
     return this.client.workflow.getHandle(jobId);
   }

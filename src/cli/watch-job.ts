@@ -34,6 +34,8 @@ export async function watchJob(jobs: JobClient, jobId: string, options: WatchOpt
       out.write(`${formatPlainLine(view)}\n`);
     }
   };
+  // Whether this identity may see the job comes first: the worker warning names the job's queue.
+  await jobs.checkAccess(jobId, 'DescribeJob');
   // A job nobody serves shows no progress at all: say so (on its own line, even under --wait), and why.
   const workers = watchWorkers(jobs, jobId, (text) => out.write(options.tty && drawn ? `\r\x1b[2K${text}` : text));
   try {

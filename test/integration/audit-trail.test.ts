@@ -21,6 +21,7 @@ import {
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
+import { JobClient } from '../../src/client';
 import { parseApiConfig } from '../../src/http-api/config';
 import { startApiServer, type ApiServer } from '../../src/http-api/server';
 import { JOB_WORKFLOW_TYPE } from '../../src/shared/constants';
@@ -294,3 +295,22 @@ test('the job refuses an actor that is not printable text, records a change with
   expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'InvalidJobSpec' });
   expect((failure as WorkflowFailedError).cause!.message).toContain('origin.createdBy: expected a name');
 }, 120_000);
+
+test("CLI: an identity that may not see a job hears so before anything about the job's workers (with none polling)", async () => {
+  // A job on a task queue no worker polls: it stays Running, and describe-job would warn with the queue's name.
+  const unserved = `audit-unserved-${randomUUID()}`;
+  const { jobId } = await new JobClient(engine.client, { taskQueue: unserved }).createJob(request());
+  try {
+    const policy = (accounts: string[]) => ({ S3BATCH_IDENTITY: 'cli:dave@audit-test', S3BATCH_IDENTITY_POLICY: JSON.stringify({ accounts, access: 'read' }) });
+    // Another account's job: not found, as with a worker, and not a word of its task queue.
+    for (const command of [['describe-job', jobId], ['watch', jobId]]) {
+      const other = await cli(command, EXIT_CODES.notFound, policy([B]));
+      expect(other.stderr).not.toContain(unserved);
+    }
+    // The job's own account: told that no worker serves it, with the queue to start one on.
+    const own = await cli(['describe-job', jobId], EXIT_CODES.noWorker, policy([A]));
+    expect(own.stderr).toContain(unserved);
+  } finally {
+    await engine.client.workflow.getHandle(jobId).terminate('test done');
+  }
+}, 180_000);

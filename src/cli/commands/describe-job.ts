@@ -53,6 +53,8 @@ export function describeJobCommand(ctx: CliContext): Command {
     .option('--json', 'print the DescribeJob response ({ "Job": … }) as JSON')
     .action(async (jobId: string, options: { json?: boolean }) => {
       const jobs = await ctx.jobs();
+      // First whether this identity may see the job at all: the worker check below would tell it the job's queue.
+      await jobs.checkAccess(jobId, 'DescribeJob');
       // Before the query: a running job answers it from its worker, so with none the query could only time out.
       const workers = await checkJobWorkers(jobs, jobId);
       if (workers.warning) process.stderr.write(`${workers.warning}\n`);
