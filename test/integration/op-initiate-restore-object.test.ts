@@ -132,14 +132,19 @@ test('restore requests are made per object; objects not archived, missing keys a
   expect(byRow('initiate/b.bin', 'not-a-version')).toMatchObject({ status: 'succeeded' });
 });
 
-test('WaitForRestore: the job completes once every restored copy is readable, checking on a backoff', async () => {
-  const keys = ['wait/a.bin', 'wait/b.bin', 'wait/c.bin'];
+// Batch mode (2 rows per batch activity): the restores are requested by batches, the waits are the page's as in the
+// default mode, and each row is still its own task.
+const MODES = { LocalActivity: {}, Batch: { TaskExecution: 'Batch', BatchSize: 2 } } as const;
+
+test.each(Object.keys(MODES) as (keyof typeof MODES)[])('WaitForRestore (%s): the job completes once every restored copy is readable, checking on a backoff', async (mode) => {
+  const prefix = `wait-${mode}`;
+  const keys = [`${prefix}/a.bin`, `${prefix}/b.bin`, `${prefix}/c.bin`];
   await putArchived(keys);
   // Each restore now reads "in progress" at its first check and "restored" at its second.
   await setRestoreTransition({ progression: 'manual', times: 1 });
-  const manifest = await putManifest(moto, data, 'wait', [...rowsOf(keys), `${data},wait/missing.bin`]);
+  const manifest = await putManifest(moto, data, prefix, [...rowsOf(keys), `${data},${prefix}/missing.bin`]);
   const request = csvJob(manifest, { S3InitiateRestoreObject: { ExpirationInDays: 1 } }, reports, {
-    Extensions: { ...onMoto, WaitForRestore: { InitialPollSeconds: 1, MaxPollSeconds: 2 } },
+    Extensions: { ...onMoto, ...MODES[mode], WaitForRestore: { InitialPollSeconds: 1, MaxPollSeconds: 2 } },
   });
   const { jobId } = await engine.jobs.createJob(request);
   const job = await engine.jobs.waitForCompletion(jobId, { timeoutMs: 90_000 });
@@ -156,7 +161,7 @@ test('WaitForRestore: the job completes once every restored copy is readable, ch
     });
   }
   // A missing object fails at the request; it is never waited for.
-  expect(report.rows.find((r) => r.key === 'wait/missing.bin')).toMatchObject({ status: 'failed', errorCode: 'NoSuchKey' });
+  expect(report.rows.find((r) => r.key === `${prefix}/missing.bin`)).toMatchObject({ status: 'failed', errorCode: 'NoSuchKey' });
 
   // The page waited on durable timers and checked in batches: at least two rounds (in progress, then restored),
   // each one activity for all three objects, not one per object.
@@ -166,6 +171,9 @@ test('WaitForRestore: the job completes once every restored copy is readable, ch
   expect(checks.length).toBeGreaterThanOrEqual(2);
   expect(checks.length).toBeLessThanOrEqual(4);
   expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
+  // The restores were requested by the mode asked for.
+  const batches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTaskBatch');
+  expect(batches.length).toBe(mode === 'Batch' ? 2 : 0);
 });
 
 test('WaitForRestore: a restore that does not finish in time fails its task with RestoreTimedOut', async () => {

@@ -17,6 +17,7 @@ import {
   withVersionIds,
 } from '../helpers/engine';
 import type { CreateJobInput } from '../../src/schemas/job-spec';
+import { pageWorkflowId } from '../../src/shared/constants';
 
 let engine: Engine;
 const data = uniqueBucket('lambda-data');
@@ -107,10 +108,20 @@ function expectCounts(job: Awaited<ReturnType<typeof runJob>>['job']) {
   expect(job.S3Batch.FailedTasksByErrorCode).toEqual({ PermanentFailure: 6, TemporaryFailure: 1 });
 }
 
-test('schema 1.0 job, connection found by function name: every answer lands in the report', async () => {
-  const { job, report, row } = await runJob('lambda-1-0', {
-    LambdaInvoke: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:batch-task' },
-  });
+// Batch mode runs 3 rows per batch activity, so a batch holds good and failing rows: each must still be its own task
+// (own retries with the same backoff, own report row and count).
+const MODES = { LocalActivity: {}, Batch: { TaskExecution: 'Batch', BatchSize: 3 } } as const;
+
+test.each(Object.keys(MODES) as (keyof typeof MODES)[])('schema 1.0 job, connection found by function name (%s): every answer lands in the report', async (mode) => {
+  const { job, report, row } = await runJob(
+    `lambda-1-0-${mode}`,
+    { LambdaInvoke: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:batch-task' } },
+    MODES[mode]
+  );
+  // The mode is the one asked for: Batch pages schedule batch activities, the default mode none.
+  const page = await engine.client.workflow.getHandle(pageWorkflowId(job.JobId, 0)).fetchHistory();
+  const batches = (page.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTaskBatch');
+  expect(batches.length).toBe(mode === 'Batch' ? Math.ceil(rows.length / 3) : 0);
   expectCounts(job);
   expect(report.rows).toHaveLength(13);
   expect(new Set(report.rows.map((r) => r.key))).toEqual(new Set(rows.map((r) => manifestKey(r.key))));
