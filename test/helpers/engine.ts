@@ -42,6 +42,15 @@ export function stackWorkerConfig(taskQueue: string): WorkerConfig {
 }
 
 /**
+ * The stack's S3 connections plus `name` (replacing it, for `default`): MinIO reached through `endpoint`, e.g. a
+ * fault proxy's, so that only jobs naming that connection go through it.
+ */
+export function stackConnectionsVia(endpoint: string, name = 'default'): WorkerConfig['s3'] {
+  const { s3 } = stackWorkerConfig('unused');
+  return { ...s3, [name]: { ...s3.default!, endpoint } };
+}
+
+/**
  * `workerConfig` replaces top-level sections of the stack's worker config (e.g. `webhooks`) for this engine's
  * worker; `startWorker(…, worker)` still changes `worker.*` per start.
  */

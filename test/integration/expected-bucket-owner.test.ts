@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { CreateJobInput } from '../../src/schemas/job-spec';
-import { createBucket, csvJob, putManifest, readReport, seedObjects, stackWorkerConfig, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+import { createBucket, csvJob, putManifest, readReport, seedObjects, stackConnectionsVia, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { getStack } from '../helpers/stack';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';
 
@@ -38,8 +38,7 @@ beforeAll(async () => {
       return owner !== undefined && owner !== OWNER ? { status: 403, code: 'AccessDenied', message: 'Access Denied' } : undefined;
     },
   });
-  const base = stackWorkerConfig('unused');
-  engine = await startEngine({ workerConfig: { s3: { ...base.s3, default: { ...base.s3.default!, endpoint: proxy.endpoint } } } });
+  engine = await startEngine({ workerConfig: { s3: stackConnectionsVia(proxy.endpoint) } });
   for (const bucket of [source, output, reports]) await createBucket(engine.s3, bucket);
   await seedObjects(engine.s3, source, keys);
 });

@@ -23,6 +23,7 @@ import {
   readReport,
   seedObjects,
   startEngine,
+  stackConnectionsVia,
   stackWorkerConfig,
   uniqueBucket,
   type Engine,
@@ -71,8 +72,7 @@ afterAll(async () => {
 
 /** The stack's connections plus `slow`: MinIO through the proxy. */
 function proxiedConnections() {
-  const base = stackWorkerConfig('unused');
-  return { ...base.s3, slow: { ...base.s3.default!, endpoint: proxy.endpoint } };
+  return stackConnectionsVia(proxy.endpoint, 'slow');
 }
 
 function taggingJob(manifest: { bucket: string; key: string; etag: string }, extensions: CreateJobInput['Extensions']): CreateJobInput {

@@ -19,7 +19,7 @@ import { pageWorkflowId } from '../../src/shared/constants';
 import type { JobDescriptor } from '../../src/shared/types';
 import type { CreateJobInput } from '../../src/schemas/job-spec';
 import { mapConcurrently } from '../helpers/concurrency';
-import { createBucket, putManifest, readReport, csvJob, seedObjects, startEngine, stackWorkerConfig, uniqueBucket, type Engine } from '../helpers/engine';
+import { createBucket, putManifest, readReport, csvJob, seedObjects, startEngine, stackConnectionsVia, uniqueBucket, type Engine } from '../helpers/engine';
 import { requestSignature, startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';
 import { getStack } from '../helpers/stack';
 
@@ -47,10 +47,7 @@ beforeAll(async () => {
         ? { status: 403, code: 'AccessDenied', message: 'Access Denied' }
         : undefined,
   });
-  const base = stackWorkerConfig('unused');
-  engine = await startEngine({
-    workerConfig: { s3: { ...base.s3, slow: { ...base.s3.default!, endpoint: proxy.endpoint } } },
-  });
+  engine = await startEngine({ workerConfig: { s3: stackConnectionsVia(proxy.endpoint, 'slow') } });
   await createBucket(engine.s3, data);
   await createBucket(engine.s3, reports);
 });

@@ -14,7 +14,7 @@ import {
   csvJob,
   putText,
   seedObjects,
-  stackWorkerConfig,
+  stackConnectionsVia,
   startEngine,
   uniqueBucket,
   type Engine,
@@ -34,8 +34,7 @@ beforeAll(async () => {
   // before the next high task had arrived, and a low one took it (up to 16 on the cluster profile). With calls
   // slower than the hand-over, a high task is always waiting once the first has arrived.
   proxy = await startFaultProxy({ target: getStack().s3.endpoint, rates: { maxDelayMs: 40 }, seed: 7 });
-  const stack = stackWorkerConfig('unused').s3;
-  engine = await startEngine({ startWorker: false, workerConfig: { s3: { ...stack, default: { ...stack.default!, endpoint: proxy.endpoint } } } });
+  engine = await startEngine({ startWorker: false, workerConfig: { s3: stackConnectionsVia(proxy.endpoint) } });
   // A saturated worker: it runs 1 task at a time and holds up to 256 tasks (activities, or local activities)
   // waiting, in priority order.
   await engine.startWorker({ maxConcurrentActivityTaskExecutions: 256 }, { maxConcurrentTasks: 1, maxConcurrentLocalActivityExecutions: 256 });

@@ -13,7 +13,7 @@ import { runCommand } from '../../scripts/lib/exec';
 import { ensureTemporalCli } from '../../scripts/tools';
 import type { CreateJobInput } from '../../src/schemas/job-spec';
 import type { JobDescriptor } from '../../src/shared/types';
-import { createBucket, csvJob, putManifest, putText, readReport, seedObjects, stackWorkerConfig, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
+import { createBucket, csvJob, putManifest, putText, readReport, seedObjects, stackConnectionsVia, startEngine, uniqueBucket, type Engine } from '../helpers/engine';
 import { startFaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy';
 import { getStack } from '../helpers/stack';
 
@@ -30,11 +30,10 @@ let proxy: FaultProxy;
 
 beforeAll(async () => {
   proxy = await startFaultProxy({ target: getStack().s3.endpoint, rates: {}, seed: 16 });
-  const base = stackWorkerConfig('unused');
   const common = { connections: ['team'], manifestRead: [`${files}/manifests/`], reportWrite: [`${files}/reports/`] };
   engine = await startEngine({
     workerConfig: {
-      s3: { ...base.s3, team: { ...base.s3.default!, endpoint: proxy.endpoint } },
+      s3: stackConnectionsVia(proxy.endpoint, 'team'),
       roles: {
         [WRITER]: { ...common, actOn: { readOnly: [data], write: [`${data}/allowed/`], delete: [] } },
         [DELETER]: { ...common, actOn: { readOnly: [], write: [], delete: [`${data}/allowed/`] } },
